@@ -1,0 +1,157 @@
+"""Every default of a stylization, once.
+
+`StyleConfig` is frozen: derive variants with `dataclasses.replace` or `StyleConfig.with_changes`.
+The CLI, the experiments and the web app read their defaults from here, so a default exists in
+exactly one place. Each field names its source: the paper (Gatys, Ecker and Bethge 2015,
+arXiv 1508.06576) or, where we deviate, the reason (see README "Deviations from the paper").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from nst.errors import InputError
+
+#: The paper's content layer (Fig. 2 and Section 2.2).
+PAPER_CONTENT_LAYERS: tuple[str, ...] = ("conv4_2",)
+#: The paper's style layers (Fig. 2: "conv1_1, conv2_1, conv3_1, conv4_1 and conv5_1").
+PAPER_STYLE_LAYERS: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+
+OPTIMIZERS = ("lbfgs", "adam")
+POOLINGS = ("avg", "max")
+#: Longest side when the caller gives no size: 512 px with a GPU, 128 px on the CPU (spec).
+DEFAULT_SIZE_GPU = 512
+DEFAULT_SIZE_CPU = 128
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """Settings of one stylization. Every default is the paper's unless its comment says why not."""
+
+    # Longest side of the output in pixels. None: 512 on a GPU, 128 on the CPU (resolved by
+    # `resolve_size`), because 1000 L-BFGS iterations at 512 px take about 40 minutes on 2 cores.
+    size: int | None = None
+    # alpha and beta of the paper's total loss alpha * L_content + beta * L_style.
+    content_weight: float = 1.0
+    style_weight: float = 1e4
+    content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
+    style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
+    # w_l of the paper, one per layer; None means 1 for every layer (the paper's choice).
+    content_layer_weights: tuple[float, ...] | None = None
+    style_layer_weights: tuple[float, ...] | None = None
+    # Total variation is not in the paper; 0 keeps the paper's objective.
+    tv_weight: float = 0.0
+    # Gatys et al.: "replacing the max-pooling operation by average pooling improves the gradient
+    # flow and one obtains slightly more appealing results".
+    pooling: str = "avg"
+    optimizer: str = "lbfgs"
+    # Upper bound; the loop stops earlier on convergence (see `tolerance`).
+    iterations: int = 1000
+    # Adam's step size, in [0, 1] pixel units. Ignored by L-BFGS.
+    lr: float = 0.02
+    # Deviation: the paper starts from white noise. Starting from the content image reaches the
+    # same kind of optimum in far fewer iterations and is deterministic; "noise" is still there.
+    init: str = "content"
+    seed: int = 0
+    # Early stop: converged when the total loss fell by less than this fraction over the last
+    # `patience` iterations.
+    tolerance: float = 1e-3
+    patience: int = 20
+    # L-BFGS memory (torch's default is 100; 50 is what most Gatys implementations use).
+    history_size: int = 50
+    # "vgg19-caffe" (embedded original weights), "vgg19-torchvision", or a path to a weights file.
+    weights: str = "vgg19-caffe"
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def with_changes(self, **changes: Any) -> StyleConfig:
+        """A copy with some fields changed (validated like any new config)."""
+        return dataclasses.replace(self, **changes)
+
+    def resolve_size(self, device_type: str) -> int:
+        """The longest side to use on a device of this type ("cpu", "cuda", "mps")."""
+        if self.size is not None:
+            return self.size
+        return DEFAULT_SIZE_CPU if device_type == "cpu" else DEFAULT_SIZE_GPU
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready settings (tuples become lists)."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StyleConfig:
+        """Inverse of `to_dict`; unknown keys are an error, not silently dropped."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise InputError(f"unknown setting(s): {', '.join(unknown)}")
+        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items()}
+        return cls(**values)
+
+
+def _finite_number(name: str, value: Any, *, minimum: float = 0.0, allow_equal: bool = True) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InputError(f"{name} must be finite, got {value}")
+    if value < minimum or (not allow_equal and value == minimum):
+        relation = ">=" if allow_equal else ">"
+        raise InputError(f"{name} must be {relation} {minimum:g}, got {value:g}")
+
+
+def _positive_int(name: str, value: Any, *, maximum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be an integer, got {value!r}")
+    if value < 1 or value > maximum:
+        raise InputError(f"{name} must be between 1 and {maximum}, got {value}")
+
+
+def _layer_weights(name: str, weights: tuple[float, ...] | None, layers: tuple[str, ...]) -> None:
+    if weights is None:
+        return
+    if len(weights) != len(layers):
+        raise InputError(f"{name} has {len(weights)} value(s) but there are {len(layers)} layer(s)")
+    for w in weights:
+        _finite_number(name, w)
+
+
+def validate(config: StyleConfig) -> None:
+    """Raise `InputError` naming the first setting that makes no sense."""
+    # Imported here because features imports torch; validation of plain numbers must stay light.
+    from nst.features import check_layer_names
+
+    if config.size is not None:
+        _positive_int("size", config.size, maximum=16384)
+        if config.size < 16:
+            raise InputError(f"size must be at least 16 px, got {config.size}")
+    _finite_number("content_weight", config.content_weight)
+    _finite_number("style_weight", config.style_weight)
+    _finite_number("tv_weight", config.tv_weight)
+    _finite_number("lr", config.lr, allow_equal=False)
+    _finite_number("tolerance", config.tolerance)
+    _positive_int("iterations", config.iterations, maximum=1_000_000)
+    _positive_int("patience", config.patience, maximum=1_000_000)
+    _positive_int("history_size", config.history_size, maximum=10_000)
+    if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {config.seed!r}")
+    if config.optimizer not in OPTIMIZERS:
+        raise InputError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}")
+    if config.pooling not in POOLINGS:
+        raise InputError(f"pooling must be one of {', '.join(POOLINGS)}, got {config.pooling!r}")
+    if not isinstance(config.init, str) or not config.init:
+        raise InputError("init must be 'content', 'noise' or an image path")
+    if not config.content_layers and not config.style_layers:
+        raise InputError("at least one content or style layer is needed")
+    check_layer_names(config.content_layers, "content layer")
+    check_layer_names(config.style_layers, "style layer")
+    _layer_weights("content_layer_weights", config.content_layer_weights, config.content_layers)
+    _layer_weights("style_layer_weights", config.style_layer_weights, config.style_layers)
+    if not isinstance(config.weights, str) or not config.weights:
+        raise InputError("weights must be 'vgg19-caffe', 'vgg19-torchvision' or a file path")
+
+
+__all__ = ["StyleConfig", "PAPER_CONTENT_LAYERS", "PAPER_STYLE_LAYERS"]

@@ -1,0 +1,54 @@
+"""The paper's losses as pure functions of feature maps (no state, no side effects).
+
+Shapes: feature maps are (N, C, H, W); Gram matrices (N, C, C). Every loss returns a scalar
+averaged over the batch.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of feature maps: 1/(HWC) * sum (F - P)^2."""
+    return (features - target).pow(2).mean()
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """G_ij = sum over positions of F_i * F_j (unnormalised, as in the paper). Always in float32."""
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w).float()
+    return flat @ flat.transpose(1, 2)
+
+
+def style_loss_from_gram(gram: torch.Tensor, target_gram: torch.Tensor, positions: int) -> torch.Tensor:
+    """1/(2 * positions * C)^2 * sum (G - A)^2, with positions = H*W of the layer (the paper's E_l).
+
+    ``target_gram`` may come from an image of another size: both Grams are sums over their own
+    positions, so the target is first rescaled to ``positions`` by the caller (see `gram_target`).
+    """
+    c = gram.shape[-1]
+    return (gram - target_gram).pow(2).sum(dim=(-2, -1)).mean() / (2.0 * positions * c) ** 2
+
+
+def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """The paper's per-layer style loss E_l for features against a target Gram of equal positions."""
+    _, _, h, w = features.shape
+    return style_loss_from_gram(gram_matrix(features), target_gram, h * w)
+
+
+def gram_target(features: torch.Tensor, positions: int) -> torch.Tensor:
+    """The style target Gram for an output layer with ``positions`` = H*W positions.
+
+    A Gram matrix is a sum over positions, so a style image of another size is rescaled to the
+    output's number of positions; the average Gram over the batch makes several images one target.
+    """
+    _, _, h, w = features.shape
+    return (gram_matrix(features) * (positions / (h * w))).mean(dim=0, keepdim=True)
+
+
+def tv_loss(image: torch.Tensor) -> torch.Tensor:
+    """Total variation: mean squared difference of neighbouring pixels (not in the paper)."""
+    dy = image[..., 1:, :] - image[..., :-1, :]
+    dx = image[..., :, 1:] - image[..., :, :-1]
+    return dy.pow(2).mean() + dx.pow(2).mean()

@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from nst import losses
+
+
+def test_content_loss_is_mean_squared_difference():
+    a = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    b = torch.zeros_like(a)
+    # (1 + 4 + 9 + 16) / 4
+    assert losses.content_loss(a, b).item() == pytest.approx(7.5)
+
+
+def test_gram_matrix_hand_computed():
+    # 2 channels, 1x2 positions: F = [[1, 2], [3, 4]]
+    f = torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])
+    g = losses.gram_matrix(f)
+    assert g.shape == (1, 2, 2)
+    assert g[0].tolist() == [[5.0, 11.0], [11.0, 25.0]]
+
+
+def test_style_loss_uses_paper_normalisation():
+    f = torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])  # C=2, H*W=2
+    target = torch.zeros(1, 2, 2)
+    # sum G^2 = 25 + 121 + 121 + 625 = 892; 1 / (2 * 2 * 2)^2 = 1/64
+    assert losses.style_loss(f, target).item() == pytest.approx(892 / 64)
+    assert losses.style_loss(f, losses.gram_target(f, 2)).item() == 0
+
+
+def test_gram_target_rescales_to_output_positions():
+    torch.manual_seed(0)
+    small = torch.rand(1, 4, 5, 5)
+    big = small.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # same statistics, 4x positions
+    target = losses.gram_target(small, positions=100)
+    assert torch.allclose(target, losses.gram_matrix(big), rtol=1e-5)
+
+
+def test_gram_target_averages_a_batch():
+    a, b = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 4, 4)
+    both = losses.gram_target(torch.cat([a, b]), 16)
+    assert torch.allclose(both, (losses.gram_matrix(a) + losses.gram_matrix(b)) / 2)
+
+
+def test_tv_loss_zero_for_flat_and_positive_for_edges():
+    flat = torch.full((1, 3, 8, 8), 0.5)
+    assert losses.tv_loss(flat).item() == 0
+    edge = flat.clone()
+    edge[..., 4:] = 1.0
+    # One vertical edge of height 0.5 in 8 of the 8*7 horizontal neighbour pairs per channel.
+    assert losses.tv_loss(edge).item() == pytest.approx(0.25 * 8 / 56)
