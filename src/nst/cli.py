@@ -145,6 +145,49 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         help="vgg19-caffe (built in), vgg19-torchvision (downloaded once) or a .pth/"
         f".safetensors path (default: {d.weights})",
     )
+    g = parser.add_argument_group("beyond the paper")
+    g.add_argument(
+        "--scales",
+        type=_number(int),
+        default=d.scales,
+        help=f"coarse-to-fine pyramid levels ending at --size (default: {d.scales}, the paper's single scale)",
+    )
+    g.add_argument(
+        "--scale-ratio",
+        type=_number(float),
+        default=d.scale_ratio,
+        help=f"size ratio between pyramid levels (default: {d.scale_ratio:.4g})",
+    )
+    g.add_argument(
+        "--scale-iterations",
+        type=_csv(int, "--scale-iterations"),
+        default=d.scale_iterations,
+        help="iterations per level, coarsest first (default: --iterations at each)",
+    )
+    g.add_argument(
+        "--style-scale",
+        type=_number(float),
+        default=d.style_scale,
+        help=f"style image size relative to the output; smaller means finer strokes (default: {d.style_scale:g})",
+    )
+    g.add_argument(
+        "--style-size",
+        type=_number(int),
+        default=d.style_size,
+        help="style image longest side in px (overrides --style-scale)",
+    )
+    g.add_argument(
+        "--style-blend",
+        type=_csv(float, "--style-blend"),
+        default=d.style_blend,
+        help="weights of several style images, e.g. 0.7,0.3 (default: equal)",
+    )
+    g.add_argument(
+        "--preserve-color",
+        choices=("none", "luminance", "histogram"),
+        default=d.preserve_color,
+        help=f"keep the photo's colours (default: {d.preserve_color})",
+    )
     parser.add_argument(
         "--device",
         default="auto",
@@ -250,7 +293,8 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         "style": [str(s) for s in args.style],
         "device": device,
     }
-    printer = ProgressPrinter(config.iterations, args.quiet, args.save_every, output, metadata)
+    total = sum(iterations for _, iterations in config.scale_plan(config.resolve_size(device)))
+    printer = ProgressPrinter(total, args.quiet, args.save_every, output, metadata)
     try:
         result = nst.transfer_style(content, styles, config, callback=printer, device=device)
     finally:

@@ -21,6 +21,9 @@ PAPER_CONTENT_LAYERS: tuple[str, ...] = ("conv4_2",)
 PAPER_STYLE_LAYERS: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 
 OPTIMIZERS = ("lbfgs", "adam")
+PRESERVE_COLOR_MODES = ("none", "luminance", "histogram")
+#: No pyramid level or style image is made smaller than this (VGG's 5 poolings need >= 32 px).
+MIN_SCALE_SIZE = 32
 POOLINGS = ("avg", "max")
 #: Longest side when the caller gives no size: 512 px with a GPU, 128 px on the CPU (spec).
 DEFAULT_SIZE_GPU = 512
@@ -64,6 +67,22 @@ class StyleConfig:
     history_size: int = 50
     # "vgg19-caffe" (embedded original weights), "vgg19-torchvision", or a path to a weights file.
     weights: str = "vgg19-caffe"
+    # Coarse-to-fine synthesis (Gatys et al. 2017, "Controlling Perceptual Factors"): optimise at
+    # `scales` sizes, each `scale_ratio` times the last, ending at `size`; every result is upsampled
+    # as the next start. 1 is the paper's single scale.
+    scales: int = 1
+    scale_ratio: float = 2**0.5
+    # Iterations at each scale, coarsest first; None: `iterations` at every scale.
+    scale_iterations: tuple[int, ...] | None = None
+    # Style image size: `style_size` px on its longest side, else `style_scale` times the output's
+    # longest side. Smaller style images give smaller brush strokes.
+    style_scale: float = 1.0
+    style_size: int | None = None
+    # One weight per style image when several are given (normalised to sum 1); None: equal.
+    style_blend: tuple[float, ...] | None = None
+    # "none", "luminance" (transfer luminance only, keep the photo's colours) or "histogram"
+    # (give the style image the photo's colour statistics first); Gatys et al. 2016.
+    preserve_color: str = "none"
 
     def __post_init__(self) -> None:
         validate(self)
@@ -77,6 +96,22 @@ class StyleConfig:
         if self.size is not None:
             return self.size
         return DEFAULT_SIZE_CPU if device_type == "cpu" else DEFAULT_SIZE_GPU
+
+    def scale_plan(self, final_size: int) -> list[tuple[int, int]]:
+        """(longest side, iterations) for each scale, coarsest first, ending at ``final_size``."""
+        sizes = [
+            max(MIN_SCALE_SIZE, round(final_size / self.scale_ratio**k))
+            for k in range(self.scales - 1, -1, -1)
+        ]
+        sizes[-1] = final_size
+        iterations = self.scale_iterations or (self.iterations,) * self.scales
+        return list(zip(sizes, iterations, strict=True))
+
+    def style_longest_side(self, output_size: int) -> int:
+        """Longest side of the style image for an output whose longest side is ``output_size``."""
+        if self.style_size is not None:
+            return self.style_size
+        return max(MIN_SCALE_SIZE, round(output_size * self.style_scale))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready settings (tuples become lists)."""
@@ -150,6 +185,27 @@ def validate(config: StyleConfig) -> None:
     check_layer_names(config.style_layers, "style layer")
     _layer_weights("content_layer_weights", config.content_layer_weights, config.content_layers)
     _layer_weights("style_layer_weights", config.style_layer_weights, config.style_layers)
+    _positive_int("scales", config.scales, maximum=12)
+    _finite_number("scale_ratio", config.scale_ratio, minimum=1.0, allow_equal=False)
+    if config.scale_iterations is not None:
+        if len(config.scale_iterations) != config.scales:
+            raise InputError(
+                f"scale_iterations has {len(config.scale_iterations)} value(s) for {config.scales} scale(s)"
+            )
+        for count in config.scale_iterations:
+            _positive_int("scale_iterations", count, maximum=1_000_000)
+    _finite_number("style_scale", config.style_scale, allow_equal=False)
+    if config.style_size is not None:
+        _positive_int("style_size", config.style_size, maximum=16384)
+    if config.style_blend is not None:
+        for share in config.style_blend:
+            _finite_number("style_blend", share)
+        if sum(config.style_blend) <= 0:
+            raise InputError("style_blend weights must not all be zero")
+    if config.preserve_color not in PRESERVE_COLOR_MODES:
+        raise InputError(
+            f"preserve_color must be one of {', '.join(PRESERVE_COLOR_MODES)}, got {config.preserve_color!r}"
+        )
     if not isinstance(config.weights, str) or not config.weights:
         raise InputError("weights must be 'vgg19-caffe', 'vgg19-torchvision' or a file path")
 

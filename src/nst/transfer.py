@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import torch
 from PIL import Image
 
-from nst import losses
+from nst import color, losses
 from nst.config import StyleConfig
 from nst.errors import InputError
 from nst.features import VGG19Features
-from nst.image import ImageSource, load_image, tensor_to_pil
+from nst.image import ImageSource, load_image, load_pil, tensor_to_pil
 from nst.weights import load_weights
 
 
@@ -201,45 +201,92 @@ def transfer_style(
     *,
     callback: Callback | None = None,
     device: torch.device | str | None = None,
-    style_blend: Sequence[float] | None = None,
     extractor: VGG19Features | None = None,
 ) -> StyleResult:
     """Paint ``content`` in the style of ``style`` (one image or several, blended).
 
     Args:
         content: path, PIL image or (1, 3, H, W) RGB tensor in [0, 1].
-        style: one such source, or a sequence of them.
+        style: one such source, or a sequence of them (weighted by ``config.style_blend``).
         config: settings; `StyleConfig()` (the paper's) when None.
         callback: called after every iteration with a `Progress`; return True to stop early.
         device: where to compute ("cpu", "cuda", "mps"); the CPU when None.
-        style_blend: one weight per style image (normalised to sum 1); equal shares when None.
         extractor: a prebuilt `build_extractor(config, device)` to reuse across many calls.
     """
     config = config or StyleConfig()
     device = torch.device(device or "cpu")
     started = time.perf_counter()
-    size = config.resolve_size(device.type)
     styles = _as_list(style)
-    blend = _normalised_blend(style_blend, len(styles))
-    content_t = load_image(content, size).to(device)
-    style_ts = [load_image(s, size).to(device) for s in styles]
+    blend = _normalised_blend(config.style_blend, len(styles))
+    content_full = _as_pil_or_tensor(content)
+    styles_full = [_as_pil_or_tensor(s) for s in styles]
     extractor = extractor or build_extractor(config, device)
     prepared = time.perf_counter()
-    objective = Objective(extractor, config, content_t, style_ts, blend)
-    image = _initial_image(config, content_t)
-    outcome = _optimise(objective, image, config, callback, started, scale=1, scales=1)
+
+    plan = config.scale_plan(config.resolve_size(device.type))
+    history: list[LossBreakdown] = []
+    image: torch.Tensor | None = None
+    outcome: _Outcome | None = None
+    stop_reason = ""
+    offset = 0
+    total_iterations = sum(iterations for _, iterations in plan)
+    for index, (size, iterations) in enumerate(plan, start=1):
+        content_t = load_image(content_full, size).to(device)
+        style_ts = [load_image(s, config.style_longest_side(size)).to(device) for s in styles_full]
+        target_content, style_ts = _colour_inputs(config, content_t, style_ts)
+        objective = Objective(extractor, config, target_content, style_ts, blend)
+        if image is None:
+            start = _initial_image(config, target_content)
+        else:
+            start = torch.nn.functional.interpolate(
+                image, size=target_content.shape[-2:], mode="bicubic", align_corners=False
+            ).clamp(0, 1)
+        outcome = _optimise(
+            objective, start, config, iterations, callback, started,
+            scale=index, scales=len(plan), offset=offset, total_iterations=total_iterations,
+        )  # fmt: skip
+        history += outcome.history
+        offset += outcome.iterations
+        image = outcome.image
+        stop_reason = (
+            outcome.stop_reason if len(plan) == 1 else f"scale {index} ({size} px): {outcome.stop_reason}"
+        )
+        if outcome.stopped_by_request:
+            break
+    assert image is not None and outcome is not None
+    if config.preserve_color == "luminance":
+        image = color.recombine_chroma(image, content_t)
     finished = time.perf_counter()
     return StyleResult(
-        image=tensor_to_pil(outcome.image),
-        tensor=outcome.image.detach().cpu(),
+        image=tensor_to_pil(image),
+        tensor=image.detach().cpu(),
         config=config,
         losses=outcome.losses,
-        history=outcome.history,
-        iterations=outcome.iterations,
-        stop_reason=outcome.stop_reason,
+        history=history,
+        iterations=len(history),
+        stop_reason=stop_reason,
         elapsed=finished - started,
         timings={"prepare_seconds": prepared - started, "optimise_seconds": finished - prepared},
     )
+
+
+def _as_pil_or_tensor(source: ImageSource) -> Image.Image | torch.Tensor:
+    """Decode a path once; every scale then resizes from the full-resolution original."""
+    if isinstance(source, (Image.Image, torch.Tensor)):
+        return source
+    return load_pil(source)
+
+
+def _colour_inputs(
+    config: StyleConfig, content: torch.Tensor, styles: list[torch.Tensor]
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The content and style images the optimiser actually sees under ``preserve_color``."""
+    if config.preserve_color == "luminance":
+        content_luma = color.luminance(content)
+        return content_luma, [color.match_luminance(color.luminance(s), content_luma) for s in styles]
+    if config.preserve_color == "histogram":
+        return content, [color.match_color_histogram(s, content) for s in styles]
+    return content, styles
 
 
 def stylize(
@@ -257,13 +304,10 @@ def stylize(
 def _normalised_blend(blend: Sequence[float] | None, count: int) -> list[float]:
     if blend is None:
         return [1.0 / count] * count
-    values = [float(b) for b in blend]
-    if len(values) != count:
-        raise InputError(f"style blend has {len(values)} weight(s) for {count} style image(s)")
-    if any(not (v >= 0 and v < float("inf")) for v in values) or sum(values) <= 0:
-        raise InputError("style blend weights must be finite, non-negative and not all zero")
-    total = sum(values)
-    return [v / total for v in values]
+    if len(blend) != count:
+        raise InputError(f"style blend has {len(blend)} weight(s) for {count} style image(s)")
+    total = sum(blend)
+    return [b / total for b in blend]
 
 
 @dataclass
@@ -273,17 +317,21 @@ class _Outcome:
     history: list[LossBreakdown]
     iterations: int
     stop_reason: str
+    stopped_by_request: bool = False
 
 
 def _optimise(
     objective: Objective,
     start: torch.Tensor,
     config: StyleConfig,
+    iterations: int,
     callback: Callback | None,
     started: float,
     *,
     scale: int,
     scales: int,
+    offset: int,
+    total_iterations: int,
 ) -> _Outcome:
     """Minimise ``objective`` from ``start``; return the best image seen and why it stopped."""
     image = start.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
@@ -317,9 +365,10 @@ def _optimise(
         evaluated["image"] = image.detach().clone()
         return total * loss_scale
 
-    stop_reason = f"reached {config.iterations} iterations"
+    stop_reason = f"reached {iterations} iterations"
+    stopped_by_request = False
     size = (start.shape[-1], start.shape[-2])
-    for iteration in range(1, config.iterations + 1):
+    for iteration in range(1, iterations + 1):
         optimizer.step(closure)
         current = objective.breakdown(evaluated["total"], evaluated["terms"])  # type: ignore[arg-type]
         if not torch.isfinite(torch.tensor(current.total)):
@@ -332,8 +381,8 @@ def _optimise(
             best_image = evaluated["image"]  # type: ignore[assignment]
         if callback is not None:
             progress = Progress(
-                iteration=iteration,
-                max_iterations=config.iterations,
+                iteration=offset + iteration,
+                max_iterations=total_iterations,
                 scale=scale,
                 scales=scales,
                 size=size,
@@ -342,7 +391,8 @@ def _optimise(
                 image=evaluated["image"],  # type: ignore[arg-type]
             )
             if callback(progress):
-                stop_reason = f"stopped by request at iteration {iteration}"
+                stop_reason = f"stopped by request at iteration {offset + iteration}"
+                stopped_by_request = True
                 break
         if _converged(history, config):
             stop_reason = (
@@ -357,7 +407,9 @@ def _optimise(
     final = objective.breakdown(total, terms)
     if final.total < best_total or best_losses is None:
         best_image, best_losses = image.detach().clone(), final
-    return _Outcome(best_image.clamp(0, 1), best_losses, history, len(history), stop_reason)
+    return _Outcome(
+        best_image.clamp(0, 1), best_losses, history, len(history), stop_reason, stopped_by_request
+    )
 
 
 def _converged(history: list[LossBreakdown], config: StyleConfig) -> bool:
