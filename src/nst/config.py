@@ -30,6 +30,18 @@ DEFAULT_SIZE_GPU = 512
 DEFAULT_SIZE_CPU = 128
 
 
+#: Named sets of settings, from fastest to best-looking. Chosen from measurements in
+#: docs/performance.md and docs/gallery.md; each is documented in the README.
+PRESETS: dict[str, dict[str, Any]] = {
+    # A quick look: a short pyramid, loose convergence.
+    "draft": {"scales": 3, "scale_iterations": (100, 50, 30), "tolerance": 5e-3},
+    # The paper's objective reached fast: coarse-to-fine, most iterations at low resolution.
+    "standard": {"scales": 4, "scale_iterations": (200, 100, 60, 100)},
+    # Slower and smoother: a longer pyramid and a touch of total variation against grain.
+    "high": {"scales": 5, "scale_iterations": (300, 200, 150, 100, 200), "tv_weight": 0.002},
+}
+
+
 @dataclass(frozen=True)
 class StyleConfig:
     """Settings of one stylization. Every default is the paper's unless its comment says why not."""
@@ -90,6 +102,13 @@ class StyleConfig:
     def with_changes(self, **changes: Any) -> StyleConfig:
         """A copy with some fields changed (validated like any new config)."""
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def preset(cls, name: str) -> StyleConfig:
+        """The settings of a named preset (see `PRESETS`)."""
+        if name not in PRESETS:
+            raise InputError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+        return cls(**PRESETS[name])
 
     def resolve_size(self, device_type: str) -> int:
         """The longest side to use on a device of this type ("cpu", "cuda", "mps")."""
