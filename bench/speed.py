@@ -39,7 +39,6 @@ def sgemm_gflops(n: int = 2048, repeats: int = 5) -> float:
 
 def iteration_gflop(config, content, style) -> float:
     """FLOPs of one loss evaluation plus backward, at the config's size."""
-    import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     import nst
@@ -69,7 +68,9 @@ def measure_one(size: int, iterations: int, content: str, style: str) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--content", default=str(IMAGES / "tubingen.jpg"))

@@ -28,7 +28,9 @@ def random_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
     for layer in CONV_LAYERS:
         out_ch = {"1": 64, "2": 128, "3": 256, "4": 512, "5": 512}[layer[4]]
         index = TORCHVISION_FEATURE_INDEX[layer]
-        state[f"features.{index}.weight"] = torch.randn(out_ch, in_ch, 3, 3, generator=gen) * (2 / (9 * in_ch)) ** 0.5
+        state[f"features.{index}.weight"] = (
+            torch.randn(out_ch, in_ch, 3, 3, generator=gen) * (2 / (9 * in_ch)) ** 0.5
+        )
         state[f"features.{index}.bias"] = torch.zeros(out_ch)
         in_ch = out_ch
     return state
@@ -37,7 +39,10 @@ def random_state_dict(seed: int = 0) -> dict[str, torch.Tensor]:
 @pytest.fixture(scope="session")
 def random_weights() -> VGGWeights:
     state = random_state_dict()
-    convs = {layer: (state[f"features.{i}.weight"], state[f"features.{i}.bias"]) for layer, i in TORCHVISION_FEATURE_INDEX.items()}
+    convs = {
+        layer: (state[f"features.{i}.weight"], state[f"features.{i}.bias"])
+        for layer, i in TORCHVISION_FEATURE_INDEX.items()
+    }
     return VGGWeights("random", convs, TORCHVISION_PREPROCESSING)
 
 

@@ -50,9 +50,18 @@ def swapped_primaries_profile() -> bytes:
         data += body
     size = 128 + table_size + len(data)
     header = (
-        struct.pack(">I", size) + b"\0" * 4 + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
-        + b"\0" * 12 + b"acsp" + b"\0" * 24 + struct.pack(">I", 0)
-        + _s15f16(0.9642) + _s15f16(1.0) + _s15f16(0.8249) + b"\0" * 48
+        struct.pack(">I", size)
+        + b"\0" * 4
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + b"\0" * 12
+        + b"acsp"
+        + b"\0" * 24
+        + struct.pack(">I", 0)
+        + _s15f16(0.9642)
+        + _s15f16(1.0)
+        + _s15f16(0.8249)
+        + b"\0" * 48
     )
     assert len(header) == 128
     return header + table + data

@@ -37,7 +37,7 @@ def test_modes_become_rgb(tmp_path, make, expected):
     fmt = "JPEG" if make().mode == "CMYK" else "PNG"
     path = _save(make(), tmp_path / f"x.{fmt.lower()}", format=fmt)
     pixel = _pixel(path)
-    assert all(abs(a - b) <= 3 for a, b in zip(pixel, expected)), pixel
+    assert all(abs(a - b) <= 3 for a, b in zip(pixel, expected, strict=True)), pixel
 
 
 def test_palette_with_transparency_composites_on_white(tmp_path):
@@ -63,7 +63,12 @@ def test_animated_gif_uses_first_frame(tmp_path):
 
 @pytest.mark.parametrize("suffix, fmt", [(".webp", "WEBP"), (".tif", "TIFF"), (".bmp", "BMP")])
 def test_other_formats_read(tmp_path, suffix, fmt):
-    path = _save(Image.new("RGB", (8, 8), (10, 200, 30)), tmp_path / f"x{suffix}", format=fmt, **({"lossless": True} if fmt == "WEBP" else {}))
+    path = _save(
+        Image.new("RGB", (8, 8), (10, 200, 30)),
+        tmp_path / f"x{suffix}",
+        format=fmt,
+        **({"lossless": True} if fmt == "WEBP" else {}),
+    )
     assert _pixel(path) == (10, 200, 30)
 
 

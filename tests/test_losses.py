@@ -48,3 +48,26 @@ def test_tv_loss_zero_for_flat_and_positive_for_edges():
     edge[..., 4:] = 1.0
     # One vertical edge of height 0.5 in 8 of the 8*7 horizontal neighbour pairs per channel.
     assert losses.tv_loss(edge).item() == pytest.approx(0.25 * 8 / 56)
+
+
+def test_masked_gram_with_full_mask_is_the_per_position_gram():
+    torch.manual_seed(1)
+    f = torch.rand(1, 4, 5, 6)
+    assert torch.allclose(losses.masked_gram(f, torch.ones(5, 6)), losses.gram_matrix(f) / 30, atol=1e-6)
+
+
+def test_masked_gram_only_sees_its_region():
+    f = torch.zeros(1, 2, 2, 2)
+    f[0, :, 0, 0] = torch.tensor([1.0, 2.0])  # only the top-left position is non-zero
+    outside = torch.tensor([[0.0, 1.0], [1.0, 1.0]])
+    assert losses.masked_gram(f, outside).abs().sum() == 0
+    inside = torch.tensor([[1.0, 0.0], [0.0, 0.0]])
+    assert losses.masked_gram(f, inside)[0].tolist() == [[1.0, 2.0], [2.0, 4.0]]
+
+
+def test_per_position_style_loss_equals_the_paper_form():
+    torch.manual_seed(2)
+    f, target = torch.rand(1, 3, 4, 4), torch.rand(1, 3, 3) * 16
+    paper = losses.style_loss(f, target)
+    per_position = losses.style_loss_per_position(losses.gram_matrix(f) / 16, target / 16)
+    assert paper.item() == pytest.approx(per_position.item(), rel=1e-5)

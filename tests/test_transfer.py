@@ -62,13 +62,17 @@ def test_same_seed_same_result(extractor, images, optimizer):
 
 def test_adam_lowers_the_loss(extractor, images):
     content, style = images
-    result = nst.transfer_style(content, style, _config(optimizer="adam", lr=0.05, iterations=15), extractor=extractor)
+    result = nst.transfer_style(
+        content, style, _config(optimizer="adam", lr=0.05, iterations=15), extractor=extractor
+    )
     assert result.history[-1].total < result.history[0].total
 
 
 def test_callback_can_stop(extractor, images):
     content, style = images
-    result = nst.transfer_style(content, style, _config(), callback=lambda p: p.iteration >= 3, extractor=extractor)
+    result = nst.transfer_style(
+        content, style, _config(), callback=lambda p: p.iteration >= 3, extractor=extractor
+    )
     assert result.iterations == 3 and "stopped by request" in result.stop_reason
 
 
@@ -109,12 +113,16 @@ def test_blend_one_zero_equals_first_style_alone(extractor, images):
 
 def test_preserve_luminance_keeps_content_chroma(extractor, images):
     content, style = images
-    result = nst.transfer_style(content, style, _config(iterations=5, preserve_color="luminance"), extractor=extractor)
+    result = nst.transfer_style(
+        content, style, _config(iterations=5, preserve_color="luminance"), extractor=extractor
+    )
     out_iq = color.rgb_to_yiq(nst.load_image(result.image))[:, 1:]
     content_iq = color.rgb_to_yiq(content)[:, 1:]
     # Equal up to 8-bit rounding and clamping at the gamut edge.
     assert (out_iq - content_iq).abs().mean() < 0.01
-    assert not torch.allclose(color.rgb_to_yiq(nst.load_image(result.image))[:, :1], color.rgb_to_yiq(content)[:, :1], atol=0.01)
+    assert not torch.allclose(
+        color.rgb_to_yiq(nst.load_image(result.image))[:, :1], color.rgb_to_yiq(content)[:, :1], atol=0.01
+    )
 
 
 def test_histogram_matching_matches_mean_and_covariance(images):

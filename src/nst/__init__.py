@@ -10,7 +10,16 @@ from nst.config import StyleConfig
 from nst.errors import InputError, NSTError, ResourceError, WeightsError
 from nst.features import LAYER_NAMES, VGG19Features
 from nst.image import load_image, read_metadata, save_image
-from nst.transfer import LossBreakdown, Progress, StyleResult, build_extractor, stylize, transfer_style
+from nst.memory import estimate_memory
+from nst.transfer import (
+    Interrupted,
+    LossBreakdown,
+    Progress,
+    StyleResult,
+    build_extractor,
+    stylize,
+    transfer_style,
+)
 from nst.weights import load_weights
 
 __version__ = "0.1.0"
@@ -18,6 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LAYER_NAMES",
     "InputError",
+    "Interrupted",
     "LossBreakdown",
     "NSTError",
     "Progress",
@@ -28,6 +38,7 @@ __all__ = [
     "WeightsError",
     "__version__",
     "build_extractor",
+    "estimate_memory",
     "load_image",
     "load_weights",
     "read_metadata",

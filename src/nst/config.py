@@ -24,6 +24,21 @@ OPTIMIZERS = ("lbfgs", "adam")
 PRESERVE_COLOR_MODES = ("none", "luminance", "histogram")
 #: No pyramid level or style image is made smaller than this (VGG's 5 poolings need >= 32 px).
 MIN_SCALE_SIZE = 32
+#: The automatic pyramid starts near this size: big enough for the layout of a scene to form.
+AUTO_COARSEST_SIZE = 90
+#: Automatic iterations per level, coarsest first; later levels get the last value. Coarse levels
+#: are cheap (a level at half the size costs a quarter) and settle the composition; the finer ones
+#: only refine it. Measured in docs/performance.md.
+AUTO_SCALE_ITERATIONS: tuple[int, ...] = (150, 80, 40)
+
+
+def auto_scale_count(final_size: int, ratio: float) -> int:
+    """Levels of a ``ratio`` ladder from about `AUTO_COARSEST_SIZE` up to ``final_size`` (at least 1)."""
+    if final_size <= AUTO_COARSEST_SIZE:
+        return 1
+    return 1 + max(0, math.floor(math.log(final_size / AUTO_COARSEST_SIZE) / math.log(ratio) + 1e-9))
+
+
 POOLINGS = ("avg", "max")
 #: Longest side when the caller gives no size: 512 px with a GPU, 128 px on the CPU (spec).
 DEFAULT_SIZE_GPU = 512
@@ -33,12 +48,14 @@ DEFAULT_SIZE_CPU = 128
 #: Named sets of settings, from fastest to best-looking. Chosen from measurements in
 #: docs/performance.md and docs/gallery.md; each is documented in the README.
 PRESETS: dict[str, dict[str, Any]] = {
-    # A quick look: a short pyramid, loose convergence.
-    "draft": {"scales": 3, "scale_iterations": (100, 50, 30), "tolerance": 5e-3},
-    # The paper's objective reached fast: coarse-to-fine, most iterations at low resolution.
-    "standard": {"scales": 4, "scale_iterations": (200, 100, 60, 100)},
-    # Slower and smoother: a longer pyramid and a touch of total variation against grain.
-    "high": {"scales": 5, "scale_iterations": (300, 200, 150, 100, 200), "tv_weight": 0.002},
+    # Exactly the paper: one scale, up to 1000 L-BFGS iterations.
+    "paper": {"scales": 1},
+    # A quick look: the automatic pyramid with at most 30 iterations per level.
+    "draft": {"iterations": 30, "tolerance": 5e-3},
+    # The defaults: the automatic pyramid (150, 80, then 40 iterations per level).
+    "standard": {},
+    # Slower and finer: a ladder twice as dense (each level 2^(1/4) larger than the last).
+    "high": {"scale_ratio": 2**0.25},
 }
 
 
@@ -81,10 +98,13 @@ class StyleConfig:
     weights: str = "vgg19-caffe"
     # Coarse-to-fine synthesis (Gatys et al. 2017, "Controlling Perceptual Factors"): optimise at
     # `scales` sizes, each `scale_ratio` times the last, ending at `size`; every result is upsampled
-    # as the next start. 1 is the paper's single scale.
-    scales: int = 1
+    # as the next start. 1 is the paper's single scale. Deviation: None (the default) chooses a
+    # ladder whose coarsest level is about 90 px, because it reaches the paper's 1000-iteration
+    # objective in a tenth of the time (docs/performance.md).
+    scales: int | None = None
     scale_ratio: float = 2**0.5
-    # Iterations at each scale, coarsest first; None: `iterations` at every scale.
+    # Iterations at each scale, coarsest first. None: with one scale, `iterations`; with several,
+    # AUTO_SCALE_ITERATIONS from the coarsest level up (each capped at `iterations`).
     scale_iterations: tuple[int, ...] | None = None
     # Style image size: `style_size` px on its longest side, else `style_scale` times the output's
     # longest side. Smaller style images give smaller brush strokes.
@@ -118,12 +138,18 @@ class StyleConfig:
 
     def scale_plan(self, final_size: int) -> list[tuple[int, int]]:
         """(longest side, iterations) for each scale, coarsest first, ending at ``final_size``."""
+        count = self.scales or auto_scale_count(final_size, self.scale_ratio)
         sizes = [
-            max(MIN_SCALE_SIZE, round(final_size / self.scale_ratio**k))
-            for k in range(self.scales - 1, -1, -1)
+            max(MIN_SCALE_SIZE, round(final_size / self.scale_ratio**k)) for k in range(count - 1, -1, -1)
         ]
         sizes[-1] = final_size
-        iterations = self.scale_iterations or (self.iterations,) * self.scales
+        if self.scale_iterations is not None:
+            iterations = self.scale_iterations
+        elif count == 1:
+            iterations = (self.iterations,)
+        else:
+            auto = AUTO_SCALE_ITERATIONS + (AUTO_SCALE_ITERATIONS[-1],) * count
+            iterations = tuple(min(self.iterations, n) for n in auto[:count])
         return list(zip(sizes, iterations, strict=True))
 
     def style_longest_side(self, output_size: int) -> int:
@@ -204,9 +230,12 @@ def validate(config: StyleConfig) -> None:
     check_layer_names(config.style_layers, "style layer")
     _layer_weights("content_layer_weights", config.content_layer_weights, config.content_layers)
     _layer_weights("style_layer_weights", config.style_layer_weights, config.style_layers)
-    _positive_int("scales", config.scales, maximum=12)
+    if config.scales is not None:
+        _positive_int("scales", config.scales, maximum=12)
     _finite_number("scale_ratio", config.scale_ratio, minimum=1.0, allow_equal=False)
     if config.scale_iterations is not None:
+        if config.scales is None:
+            raise InputError("scale_iterations needs an explicit number of scales")
         if len(config.scale_iterations) != config.scales:
             raise InputError(
                 f"scale_iterations has {len(config.scale_iterations)} value(s) for {config.scales} scale(s)"

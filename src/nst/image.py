@@ -52,12 +52,15 @@ def _open(source: str | os.PathLike | bytes) -> Image.Image:
     name = "image data" if isinstance(source, bytes) else f"'{source}'"
     if not isinstance(source, bytes):
         path = Path(source)
-        if not path.exists():
-            raise InputError(f"image {name} does not exist")
-        if path.is_dir():
-            raise InputError(f"image {name} is a directory, not a file")
-        if path.stat().st_size == 0:
-            raise InputError(f"image {name} is empty (0 bytes)")
+        try:  # a name too long for the file system raises here, not in Image.open
+            if not path.exists():
+                raise InputError(f"image {name} does not exist")
+            if path.is_dir():
+                raise InputError(f"image {name} is a directory, not a file")
+            if path.stat().st_size == 0:
+                raise InputError(f"image {name} is empty (0 bytes)")
+        except OSError as exc:
+            raise InputError(f"image {name} cannot be read: {exc.strerror or _one_line(exc)}") from None
     try:
         with warnings.catch_warnings():
             # Pillow warns (rather than fails) between 1x and 2x its limit; we refuse both.

@@ -52,3 +52,21 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
     dy = image[..., 1:, :] - image[..., :-1, :]
     dx = image[..., :, 1:] - image[..., :, :-1]
     return dy.pow(2).mean() + dx.pow(2).mean()
+
+
+def masked_gram(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Per-position Gram matrix of one region: sum_p w_p F_p F_p^T / sum_p w_p, shape (1, C, C).
+
+    ``weights`` is (H, W), the region's soft mask at this layer's resolution (Gatys et al. 2017's
+    guided Gram matrices). With all weights 1 this is ``gram_matrix(features) / (H * W)``.
+    """
+    _, c, h, w = features.shape
+    flat = features.reshape(1, c, h * w).float()
+    weight = weights.reshape(1, 1, h * w).to(flat)
+    return (flat * weight) @ flat.transpose(1, 2) / weight.sum().clamp(min=1e-6)
+
+
+def style_loss_per_position(gram: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The paper's E_l written with per-position Grams g = G / (H*W): 1/(4C^2) * sum (g - a)^2."""
+    c = gram.shape[-1]
+    return (gram - target).pow(2).sum(dim=(-2, -1)).mean() / (4.0 * c * c)

@@ -3,23 +3,39 @@
 `transfer_style` is the whole pipeline for one stylization; `stylize` returns just the picture.
 The library never prints: it reports each iteration to ``callback`` as a frozen `Progress`.
 A callback that returns True asks the loop to stop (the result keeps the best image so far).
+
+Long runs survive: with a checkpoint file the loop saves its whole state atomically every so
+often and when interrupted, and ``resume=True`` continues it (see `nst.checkpoint`). A
+KeyboardInterrupt becomes `Interrupted`, which carries the best image so far. A NaN or infinite
+loss rolls back to the best image and restarts the optimiser with a smaller step.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import torch
 from PIL import Image
 
 from nst import color, losses
+from nst.checkpoint import Checkpoint, describe_mismatch, load_checkpoint, run_identity
 from nst.config import StyleConfig
-from nst.errors import InputError
-from nst.features import VGG19Features
-from nst.image import ImageSource, load_image, load_pil, tensor_to_pil
+from nst.errors import InputError, ResourceError
+from nst.features import VGG19Features, deepest
+from nst.image import ImageSource, load_image, load_pil, scaled_size, tensor_to_pil
 from nst.weights import load_weights
+
+#: Numerical faults (NaN or infinite loss or pixels) a run recovers from before it gives up.
+MAX_RETRIES = 3
+#: More elongated images are refused: almost surely a mistake (a strip, a banner), and their
+#: short side is too small for the network at any sensible size.
+MAX_ASPECT_RATIO = 20.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,18 @@ class LossBreakdown:
             "style_layers": dict(self.style_layers),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LossBreakdown:
+        """Inverse of `to_dict`."""
+        return cls(
+            content=float(data["content"]),
+            style=float(data["style"]),
+            tv=float(data["tv"]),
+            total=float(data["total"]),
+            content_layers={str(k): float(v) for k, v in data["content_layers"].items()},
+            style_layers={str(k): float(v) for k, v in data["style_layers"].items()},
+        )
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -64,7 +92,11 @@ class Progress:
 
 @dataclass
 class StyleResult:
-    """The outcome of `transfer_style`: the picture, how it got there, and why it stopped."""
+    """The outcome of `transfer_style`: the picture, how it got there, and why it stopped.
+
+    ``failed`` is True when the run gave up on repeated numerical faults (``image`` is then the
+    last good image); ``events`` lists the faults it recovered from.
+    """
 
     image: Image.Image
     tensor: torch.Tensor
@@ -75,6 +107,8 @@ class StyleResult:
     stop_reason: str = ""
     elapsed: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    failed: bool = False
+    events: list[str] = field(default_factory=list)
 
     def to_report(self) -> dict[str, object]:
         """JSON-ready summary: settings, final losses, loss history, timings, stop reason."""
@@ -83,6 +117,8 @@ class StyleResult:
             "size": list(self.image.size),
             "iterations": self.iterations,
             "stop_reason": self.stop_reason,
+            "failed": self.failed,
+            "events": list(self.events),
             "elapsed_seconds": self.elapsed,
             "timings": dict(self.timings),
             "final_losses": self.losses.to_dict(),
@@ -91,6 +127,22 @@ class StyleResult:
                 for i, h in enumerate(self.history)
             ],
         }
+
+
+class Interrupted(KeyboardInterrupt):
+    """`transfer_style` stopped by a KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one).
+
+    Still a KeyboardInterrupt, so code that does not know it stops as before. ``result`` holds the
+    best image so far (None when no iteration had finished); ``checkpoint`` is the file from which
+    ``transfer_style(..., checkpoint=..., resume=True)`` continues, or None when there is none.
+    """
+
+    def __init__(self, result: StyleResult | None, checkpoint: Path | None) -> None:
+        super().__init__(
+            result.stop_reason if result is not None else "interrupted before the first iteration"
+        )
+        self.result = result
+        self.checkpoint = checkpoint
 
 
 Callback = Callable[[Progress], bool | None]
@@ -202,6 +254,10 @@ def transfer_style(
     callback: Callback | None = None,
     device: torch.device | str | None = None,
     extractor: VGG19Features | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    checkpoint_seconds: float | None = 60.0,
+    resume: bool = False,
 ) -> StyleResult:
     """Paint ``content`` in the style of ``style`` (one image or several, blended).
 
@@ -212,6 +268,25 @@ def transfer_style(
         callback: called after every iteration with a `Progress`; return True to stop early.
         device: where to compute ("cpu", "cuda", "mps"); the CPU when None.
         extractor: a prebuilt `build_extractor(config, device)` to reuse across many calls.
+        checkpoint: a file in which to keep the run's state so that a killed run can go on
+            (``resume=True``). It is written atomically every ``checkpoint_every`` iterations
+            and/or ``checkpoint_seconds`` seconds, and when the run is interrupted. A file already
+            there is replaced unless resuming. It is left in place when the run ends (and is
+            brought up to date when the callback stops the run), so that the caller can save the
+            result first and then delete it, or resume later.
+        checkpoint_every: iterations between checkpoints; None or 0: not by count.
+        checkpoint_seconds: seconds between checkpoints; None or 0: not by time.
+        resume: continue the run saved in ``checkpoint``; refused when its settings or input
+            images differ from these.
+
+    Raises:
+        Interrupted: a KeyboardInterrupt during the run, carrying the best image so far.
+        ResourceError: the device ran out of memory.
+        InputError: unusable settings, images or checkpoint.
+
+    A NaN or infinite loss or image rolls the run back to its best image and restarts the
+    optimiser with half the step; after `MAX_RETRIES` such faults the run stops with
+    ``failed`` set and the last good image. A NaN image is never returned.
     """
     config = config or StyleConfig()
     device = torch.device(device or "cpu")
@@ -220,53 +295,244 @@ def transfer_style(
     blend = _normalised_blend(config.style_blend, len(styles))
     content_full = _as_pil_or_tensor(content)
     styles_full = [_as_pil_or_tensor(s) for s in styles]
+    plan = config.scale_plan(config.resolve_size(device.type))
+    _check_inputs(config, plan, content_full, styles_full)
+    _check_checkpoint_options(checkpoint, checkpoint_every, checkpoint_seconds, resume)
+
+    run = _RunState(lr=_initial_lr(config))
+    saver: _Checkpointer | None = None
+    if checkpoint is not None:
+        init = load_pil(config.init) if config.init not in ("content", "noise") else None
+        identity = run_identity(config.to_dict(), plan, content_full, styles_full, blend, init)
+        saver = _Checkpointer(Path(checkpoint), identity, checkpoint_every, checkpoint_seconds)
+        if resume:
+            run = _resumed_state(saver, plan, device)
+        else:
+            saver.discard()  # a file from another run must not be taken for this one's
     extractor = extractor or build_extractor(config, device)
     prepared = time.perf_counter()
 
-    plan = config.scale_plan(config.resolve_size(device.type))
-    history: list[LossBreakdown] = []
-    image: torch.Tensor | None = None
     outcome: _Outcome | None = None
+    content_t: torch.Tensor | None = None
     stop_reason = ""
-    offset = 0
     total_iterations = sum(iterations for _, iterations in plan)
-    for index, (size, iterations) in enumerate(plan, start=1):
-        content_t = load_image(content_full, size).to(device)
-        style_ts = [load_image(s, config.style_longest_side(size)).to(device) for s in styles_full]
-        target_content, style_ts = _colour_inputs(config, content_t, style_ts)
-        objective = Objective(extractor, config, target_content, style_ts, blend)
-        if image is None:
-            start = _initial_image(config, target_content)
-        else:
-            start = torch.nn.functional.interpolate(
-                image, size=target_content.shape[-2:], mode="bicubic", align_corners=False
-            ).clamp(0, 1)
-        outcome = _optimise(
-            objective, start, config, iterations, callback, started,
-            scale=index, scales=len(plan), offset=offset, total_iterations=total_iterations,
-        )  # fmt: skip
-        history += outcome.history
-        offset += outcome.iterations
-        image = outcome.image
-        stop_reason = (
-            outcome.stop_reason if len(plan) == 1 else f"scale {index} ({size} px): {outcome.stop_reason}"
-        )
-        if outcome.stopped_by_request:
-            break
-    assert image is not None and outcome is not None
-    if config.preserve_color == "luminance":
-        image = color.recombine_chroma(image, content_t)
+    try:
+        for index, (size, iterations) in enumerate(plan, start=1):
+            if index < run.scale:
+                continue  # finished before the checkpoint we resume from
+            content_t = load_image(content_full, size).to(device)
+            style_ts = [load_image(s, config.style_longest_side(size)).to(device) for s in styles_full]
+            target_content, style_ts = _colour_inputs(config, content_t, style_ts)
+            if index != run.scale:  # a new scale, not the one a checkpoint stopped in
+                if outcome is None and run.image is None:
+                    start = _initial_image(config, target_content)
+                else:
+                    previous = outcome.image if outcome is not None else run.best_image
+                    assert previous is not None
+                    start = torch.nn.functional.interpolate(
+                        previous, size=target_content.shape[-2:], mode="bicubic", align_corners=False
+                    ).clamp(0, 1)
+                run.begin_scale(index, start, _initial_lr(config))
+            elif run.image is not None and run.image.shape[-2:] != target_content.shape[-2:]:
+                raise InputError("the checkpoint's image does not have this run's size; start again")
+            objective = Objective(extractor, config, target_content, style_ts, blend)
+            outcome = _optimise(
+                objective, config, iterations, callback, started, run, saver,
+                scales=len(plan), total_iterations=total_iterations,
+            )  # fmt: skip
+            stop_reason = (
+                outcome.stop_reason if len(plan) == 1 else f"scale {index} ({size} px): {outcome.stop_reason}"
+            )
+            if outcome.stopped_by_request or outcome.failed:
+                break
+    except KeyboardInterrupt:
+        raise _interrupted(run, saver, config, plan, content_full, device, started) from None
+    except Exception as exc:
+        if _is_out_of_memory(exc):
+            raise ResourceError(_out_of_memory_message(run, plan, content_full, device)) from None
+        raise
+    assert outcome is not None and content_t is not None
+    image = _finished_image(config, outcome.image, content_t)
     finished = time.perf_counter()
     return StyleResult(
         image=tensor_to_pil(image),
         tensor=image.detach().cpu(),
         config=config,
         losses=outcome.losses,
-        history=history,
-        iterations=len(history),
+        history=list(run.history),
+        iterations=len(run.history),
         stop_reason=stop_reason,
-        elapsed=finished - started,
+        elapsed=run.elapsed_before + finished - started,
         timings={"prepare_seconds": prepared - started, "optimise_seconds": finished - prepared},
+        failed=outcome.failed,
+        events=list(run.events),
+    )
+
+
+def _finished_image(config: StyleConfig, image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    if config.preserve_color == "luminance":
+        return color.recombine_chroma(image, content)
+    return image
+
+
+def _initial_lr(config: StyleConfig) -> float:
+    # L-BFGS's step is scaled by its own line model; 1 is torch's and the literature's setting.
+    return 1.0 if config.optimizer == "lbfgs" else config.lr
+
+
+def _dimensions(source: Image.Image | torch.Tensor) -> tuple[int, int]:
+    if isinstance(source, torch.Tensor):
+        if source.dim() not in (3, 4):
+            raise InputError(f"expected a (3, H, W) or (1, 3, H, W) tensor, got {tuple(source.shape)}")
+        return int(source.shape[-1]), int(source.shape[-2])
+    return source.size
+
+
+def _check_inputs(
+    config: StyleConfig,
+    plan: list[tuple[int, int]],
+    content: Image.Image | torch.Tensor,
+    styles: list[Image.Image | torch.Tensor],
+) -> None:
+    """Refuse, before any slow work, images the network cannot see at some scale of this run."""
+    from nst.memory import min_side
+
+    if config.init == "noise" and config.seed >= 2**64:
+        raise InputError(f"seed must be below 2**64 for a noise start, got {config.seed}")
+    need = min_side(config)
+    layer = deepest(tuple(config.content_layers) + tuple(config.style_layers))
+    checks = [("content image", content, [size for size, _ in plan])]
+    for number, source in enumerate(styles, start=1):
+        name = "style image" if len(styles) == 1 else f"style image {number}"
+        checks.append((name, source, [config.style_longest_side(size) for size, _ in plan]))
+    for name, source, sides in checks:
+        width, height = _dimensions(source)
+        if min(width, height) < 1:
+            raise InputError(f"{name} has no pixels")
+        ratio = max(width, height) / min(width, height)
+        if ratio > MAX_ASPECT_RATIO:
+            raise InputError(
+                f"{name} is {width}x{height} px, an aspect ratio of {ratio:.0f}:1; "
+                f"more than {MAX_ASPECT_RATIO:g}:1 is refused"
+            )
+        for longest in sides:
+            w, h = scaled_size(width, height, longest)
+            if min(w, h) < need:
+                hint = "a larger size or fewer scales" if len(plan) > 1 else "a larger size"
+                raise InputError(
+                    f"{name} would be {w}x{h} px at {longest} px, too small for layer {layer}, "
+                    f"which needs at least {need} px per side; use {hint}"
+                )
+
+
+def _check_checkpoint_options(
+    checkpoint: str | os.PathLike | None,
+    every: int | None,
+    seconds: float | None,
+    resume: bool,
+) -> None:
+    if resume and checkpoint is None:
+        raise InputError("resume needs the checkpoint to resume from")
+    if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 0):
+        raise InputError(f"checkpoint_every must be a whole number >= 0, got {every!r}")
+    if seconds is not None and (
+        not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0
+    ):
+        raise InputError(f"checkpoint_seconds must be a finite number >= 0, got {seconds!r}")
+    if checkpoint is not None and not Path(checkpoint).parent.is_dir():
+        raise InputError(f"checkpoint folder '{Path(checkpoint).parent}' does not exist")
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError) or isinstance(exc, getattr(torch, "OutOfMemoryError", MemoryError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(
+        marker in text for marker in ("out of memory", "can't allocate memory", "failed to allocate")
+    )
+
+
+def _out_of_memory_message(
+    run: _RunState, plan: list[tuple[int, int]], content: Image.Image | torch.Tensor, device: torch.device
+) -> str:
+    scale = max(run.scale, 1)
+    w, h = scaled_size(*_dimensions(content), plan[scale - 1][0])
+    where = f"scale {scale} of {len(plan)}, " if len(plan) > 1 else ""
+    return f"ran out of memory on {device} ({where}{w}x{h} px); use a smaller size"
+
+
+def _interrupted(
+    run: _RunState,
+    saver: _Checkpointer | None,
+    config: StyleConfig,
+    plan: list[tuple[int, int]],
+    content: Image.Image | torch.Tensor,
+    device: torch.device,
+    started: float,
+) -> Interrupted:
+    """Checkpoint the run if it is at a point it can go on from, and wrap the best image so far."""
+    elapsed = run.elapsed_before + time.perf_counter() - started
+    if saver is not None and run.consistent and run.image is not None:
+        try:
+            saver.save(run, elapsed)
+        except OSError:
+            pass  # a full disk must not hide the interrupt; the previous checkpoint stays valid
+    saved = saver.path if saver is not None and saver.path.is_file() else None
+    if run.best_losses is None or run.best_image is None:
+        return Interrupted(None, saved)
+    total = sum(iterations for _, iterations in plan)
+    where = f" (scale {run.scale} of {len(plan)})" if len(plan) > 1 else ""
+    image = run.best_image.detach().clamp(0, 1)
+    if config.preserve_color == "luminance":
+        image = _finished_image(config, image, load_image(content, plan[run.scale - 1][0]).to(device))
+    result = StyleResult(
+        image=tensor_to_pil(image),
+        tensor=image.cpu(),
+        config=config,
+        losses=run.best_losses,
+        history=list(run.history),
+        iterations=len(run.history),
+        stop_reason=f"interrupted at iteration {len(run.history)} of {total}{where}",
+        elapsed=elapsed,
+        events=list(run.events),
+    )
+    return Interrupted(result, saved)
+
+
+def _resumed_state(saver: _Checkpointer, plan: list[tuple[int, int]], device: torch.device) -> _RunState:
+    saved = load_checkpoint(saver.path)
+    mismatch = describe_mismatch(saved.identity, saver.identity)
+    if mismatch:
+        raise InputError(f"cannot resume from '{saver.path}': this run differs from it in {mismatch}")
+    if (
+        not 1 <= saved.scale <= len(plan)
+        or not 0 <= saved.iteration <= min(len(saved.history), plan[saved.scale - 1][1])
+        or saved.offset != len(saved.history) - saved.iteration
+    ):
+        raise InputError(f"checkpoint '{saver.path}' does not fit this run's scale plan")
+    try:
+        history = [LossBreakdown.from_dict(h) for h in saved.history]
+        best = LossBreakdown.from_dict(saved.best_losses) if saved.best_losses is not None else None
+    except (KeyError, TypeError, ValueError):
+        raise InputError(f"checkpoint '{saver.path}' has a damaged loss history") from None
+    if saved.rng_state is not None:
+        # Continue the global random stream where the killed run left it.
+        torch.set_rng_state(saved.rng_state)
+    return _RunState(
+        lr=saved.lr,
+        scale=saved.scale,
+        iteration=saved.iteration,
+        image=saved.image.to(device),
+        best_image=saved.best_image.to(device),
+        best_total=best.total if best is not None and saved.iteration > 0 else math.inf,
+        best_losses=best,
+        history=history,
+        optimizer_state=saved.optimizer,
+        loss_scale=saved.loss_scale,
+        faults=saved.faults,
+        events=list(saved.events),
+        elapsed_before=saved.elapsed,
+        consistent=True,
     )
 
 
@@ -314,104 +580,233 @@ def _normalised_blend(blend: Sequence[float] | None, count: int) -> list[float]:
 class _Outcome:
     image: torch.Tensor
     losses: LossBreakdown
-    history: list[LossBreakdown]
     iterations: int
     stop_reason: str
     stopped_by_request: bool = False
+    failed: bool = False
+
+
+@dataclass
+class _RunState:
+    """Where a run is, kept current by the loop so that an interrupt can report or checkpoint it.
+
+    ``consistent`` is True only while the fields describe one state the loop can continue from:
+    between iterations, and while the objective is being evaluated (an optimiser changes nothing
+    before its closure returns). ``history`` holds every finished iteration of every scale; the
+    last ``iteration`` of them are this scale's.
+    """
+
+    lr: float
+    scale: int = 0
+    iteration: int = 0
+    image: torch.Tensor | None = None
+    best_image: torch.Tensor | None = None
+    best_total: float = math.inf
+    best_losses: LossBreakdown | None = None
+    history: list[LossBreakdown] = field(default_factory=list)
+    optimizer: torch.optim.Optimizer | None = None
+    optimizer_state: dict[str, Any] | None = None
+    loss_scale: float | None = None
+    faults: int = 0
+    events: list[str] = field(default_factory=list)
+    elapsed_before: float = 0.0
+    consistent: bool = False
+
+    @property
+    def offset(self) -> int:
+        """Iterations finished at earlier scales."""
+        return len(self.history) - self.iteration
+
+    def begin_scale(self, scale: int, start: torch.Tensor, lr: float) -> None:
+        self.consistent = False
+        self.scale, self.iteration, self.lr = scale, 0, lr
+        self.image = start.detach().clone()
+        self.best_image, self.best_total = self.image, math.inf
+        self.optimizer, self.optimizer_state, self.loss_scale = None, None, None
+        self.consistent = True
+
+
+class _Checkpointer:
+    """Writes the run's state to ``path`` when due; knows the run's identity for a resume."""
+
+    def __init__(self, path: Path, identity: dict[str, Any], every: int | None, seconds: float | None):
+        self.path = path
+        self.identity = identity
+        self.every = every or 0
+        self.seconds = seconds or 0.0
+        self.last = time.monotonic()
+
+    def due(self, finished: int) -> bool:
+        if self.every and finished % self.every == 0:
+            return True
+        return bool(self.seconds) and time.monotonic() - self.last >= self.seconds
+
+    def save(self, run: _RunState, elapsed: float) -> None:
+        assert run.image is not None and run.best_image is not None
+        optimizer_state = run.optimizer.state_dict() if run.optimizer is not None else run.optimizer_state
+        Checkpoint(
+            identity=self.identity,
+            scale=run.scale,
+            iteration=run.iteration,
+            offset=run.offset,
+            image=run.image.detach().cpu(),
+            best_image=run.best_image.detach().cpu(),
+            best_losses=run.best_losses.to_dict() if run.best_losses is not None else None,
+            history=[h.to_dict() for h in run.history],
+            optimizer=optimizer_state,
+            loss_scale=run.loss_scale,
+            lr=run.lr,
+            faults=run.faults,
+            events=list(run.events),
+            rng_state=torch.get_rng_state(),
+            elapsed=elapsed,
+        ).save(self.path)
+        self.last = time.monotonic()
+
+    def discard(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise InputError(f"cannot replace the checkpoint '{self.path}': {exc.strerror}") from None
+
+
+def _make_optimizer(config: StyleConfig, image: torch.Tensor, lr: float) -> torch.optim.Optimizer:
+    if config.optimizer == "lbfgs":
+        # One iteration per step() call, so progress and stopping are per iteration; torch keeps
+        # the curvature history across calls. Tolerances are ours (see `_converged`), not torch's.
+        return torch.optim.LBFGS(
+            [image], lr=lr, max_iter=1, history_size=config.history_size,
+            tolerance_grad=0.0, tolerance_change=0.0,
+        )  # fmt: skip
+    return torch.optim.Adam([image], lr=lr)
 
 
 def _optimise(
     objective: Objective,
-    start: torch.Tensor,
     config: StyleConfig,
     iterations: int,
     callback: Callback | None,
     started: float,
+    run: _RunState,
+    saver: _Checkpointer | None,
     *,
-    scale: int,
     scales: int,
-    offset: int,
     total_iterations: int,
 ) -> _Outcome:
-    """Minimise ``objective`` from ``start``; return the best image seen and why it stopped."""
-    image = start.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
-    if config.optimizer == "lbfgs":
-        # One iteration per step() call, so progress and stopping are per iteration; torch keeps
-        # the curvature history across calls. Tolerances are ours (below), not torch's.
-        optimizer: torch.optim.Optimizer = torch.optim.LBFGS(
-            [image], lr=1.0, max_iter=1, history_size=config.history_size,
-            tolerance_grad=0.0, tolerance_change=0.0,
-        )  # fmt: skip
-    else:
-        optimizer = torch.optim.Adam([image], lr=config.lr)
+    """Minimise ``objective`` from ``run.image`` (this scale's start, or where a checkpoint left
+    off); return the best image seen and why it stopped. ``run`` is kept current throughout."""
+    assert run.image is not None and run.best_image is not None
+    image = run.image.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+    run.image = image
+    optimizer = _make_optimizer(config, image, run.lr)
+    if run.optimizer_state is not None:
+        optimizer.load_state_dict(run.optimizer_state)
+        run.optimizer_state = None
+    run.optimizer = optimizer
 
-    # L-BFGS's first step and Adam's steps depend on the loss's magnitude, which depends on the
-    # weights and images; dividing by the starting loss makes every run start near 1.
-    with torch.no_grad():
-        initial_total = float(objective(image.clamp(0, 1))[0])
-    loss_scale = 1.0 / initial_total if initial_total > 0 and initial_total < float("inf") else 1.0
-
-    history: list[LossBreakdown] = []
-    best_total = float("inf")
-    best_image = image.detach().clone()
-    best_losses: LossBreakdown | None = None
-    evaluated: dict[str, object] = {}
+    if run.loss_scale is None:
+        # L-BFGS's first step and Adam's steps depend on the loss's magnitude, which depends on the
+        # weights and images; dividing by the starting loss makes every run start near 1.
+        with torch.no_grad():
+            initial_total = float(objective(image.clamp(0, 1))[0])
+        if not math.isfinite(initial_total):
+            raise InputError(
+                f"the loss of the starting image is {initial_total} (content_weight {config.content_weight:g}, "
+                f"style_weight {config.style_weight:g}, tv_weight {config.tv_weight:g}): a weight is too large"
+            )
+        run.loss_scale = 1.0 / initial_total if initial_total > 0 else 1.0
+    loss_scale = run.loss_scale
+    evaluated: dict[str, Any] = {}
 
     # The loss is taken on the image clamped to [0, 1], the image that will be saved: an optimum
     # with pixels outside the range loses up to 30% of its quality when clamped afterwards.
     def closure() -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=True)
+        assert run.optimizer is not None
+        run.optimizer.zero_grad(set_to_none=True)
         total, terms = objective(image.clamp(0, 1))
         (total * loss_scale).backward()
         evaluated["total"], evaluated["terms"] = total.detach(), {k: v.detach() for k, v in terms.items()}
         evaluated["image"] = image.detach().clamp(0, 1)
+        # The optimiser now updates its memory and the image: until the iteration is booked, the
+        # run is not in a state a checkpoint could continue from.
+        run.consistent = False
         return total * loss_scale
 
-    stop_reason = f"reached {iterations} iterations"
-    stopped_by_request = False
-    size = (start.shape[-1], start.shape[-2])
-    for iteration in range(1, iterations + 1):
-        optimizer.step(closure)
-        current = objective.breakdown(evaluated["total"], evaluated["terms"])  # type: ignore[arg-type]
-        if not torch.isfinite(torch.tensor(current.total)):
-            image.data.copy_(best_image)
-            stop_reason = f"loss became {current.total} at iteration {iteration}; kept the last finite image"
+    stop_reason, stopped_by_request, failed = "", False, False
+    size = (image.shape[-1], image.shape[-2])
+    while True:
+        if run.iteration >= iterations:
+            stop_reason = f"reached {iterations} iterations"
             break
-        history.append(current)
-        if current.total < best_total:
-            best_total, best_losses = current.total, current
-            best_image = evaluated["image"]  # type: ignore[assignment]
-        if callback is not None:
-            progress = Progress(
-                iteration=offset + iteration,
-                max_iterations=total_iterations,
-                scale=scale,
-                scales=scales,
-                size=size,
-                losses=current,
-                elapsed=time.perf_counter() - started,
-                image=evaluated["image"],  # type: ignore[arg-type]
-            )
-            if callback(progress):
-                stop_reason = f"stopped by request at iteration {offset + iteration}"
-                stopped_by_request = True
-                break
-        if _converged(history, config):
+        if _converged(run.history[run.offset :], config):
             stop_reason = (
-                f"converged at iteration {iteration}: loss fell less than "
+                f"converged at iteration {run.iteration}: loss fell less than "
                 f"{config.tolerance:g} in {config.patience} iterations"
             )
             break
+        run.optimizer.step(closure)
+        current = objective.breakdown(evaluated["total"], evaluated["terms"])
+        finite_image = bool(torch.isfinite(evaluated["image"]).all())
+        if not (math.isfinite(current.total) and finite_image):
+            run.faults += 1
+            what = f"loss {current.total}" if finite_image else "NaN or infinite pixels"
+            where = f"iteration {run.offset + run.iteration + 1}"
+            with torch.no_grad():
+                image.copy_(run.best_image)
+            if run.faults > MAX_RETRIES:
+                stop_reason = f"gave up after {run.faults} numerical faults ({what} at {where})"
+                failed = True
+                run.consistent = True
+                break
+            # A fresh optimiser forgets the curvature (or moments) that led here; half the step
+            # keeps it from walking straight back.
+            run.lr /= 2
+            run.optimizer = _make_optimizer(config, image, run.lr)
+            run.events.append(
+                f"numerical fault at {where} ({what}): rolled back to the last good image and "
+                f"restarted {config.optimizer} with step {run.lr:g}"
+            )
+            run.consistent = True
+            continue
+        run.history.append(current)
+        run.iteration += 1
+        if current.total < run.best_total:
+            run.best_total, run.best_losses, run.best_image = current.total, current, evaluated["image"]
+        run.consistent = True
+        if callback is not None:
+            progress = Progress(
+                iteration=run.offset + run.iteration,
+                max_iterations=total_iterations,
+                scale=run.scale,
+                scales=scales,
+                size=size,
+                losses=current,
+                elapsed=run.elapsed_before + time.perf_counter() - started,
+                image=evaluated["image"],
+            )
+            if callback(progress):
+                stop_reason = f"stopped by request at iteration {run.offset + run.iteration}"
+                stopped_by_request = True
+                if saver is not None:  # the caller may want to go on later (a server shutting down)
+                    saver.save(run, run.elapsed_before + time.perf_counter() - started)
+                break
+        if saver is not None and saver.due(len(run.history)):
+            saver.save(run, run.elapsed_before + time.perf_counter() - started)
 
     # The optimiser's last step moved the image after its last evaluation; score that move too.
     with torch.no_grad():
-        total, terms = objective(image.clamp(0, 1))
+        moved = image.detach().clamp(0, 1)
+        total, terms = objective(moved)
     final = objective.breakdown(total, terms)
-    if final.total < best_total or best_losses is None:
-        best_image, best_losses = image.detach().clamp(0, 1), final
-    return _Outcome(
-        best_image, best_losses, history, len(history), stop_reason, stopped_by_request
-    )
+    if math.isfinite(final.total) and final.total < run.best_total and bool(torch.isfinite(moved).all()):
+        run.best_image, run.best_total, run.best_losses = moved, final.total, final
+    if run.best_total == math.inf or run.best_losses is None:
+        # No finite evaluation at this scale (every step faulted): describe the start it kept.
+        with torch.no_grad():
+            run.best_losses = objective.breakdown(*objective(run.best_image))
+    return _Outcome(run.best_image, run.best_losses, run.iteration, stop_reason, stopped_by_request, failed)
 
 
 def _converged(history: list[LossBreakdown], config: StyleConfig) -> bool:

@@ -1,0 +1,200 @@
+"""What an experiment is: its cells (content, style, settings, file name), laid out in rows and columns.
+
+Planning reads and checks every input, so that a bad image or setting is refused before any work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nst
+from nst.config import StyleConfig
+from nst.errors import InputError
+from nst.experiments.params import Param, expand, format_value, json_value
+
+#: Characters kept in cell file names; others become '_'.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]+")
+_MAX_NAME = 100
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """An input file, named for captions and identified by its bytes (so resume survives a move)."""
+
+    path: Path
+    name: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "path": str(self.path), "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One stylization of the experiment and where it sits on the contact sheet."""
+
+    index: int
+    name: str
+    row: int
+    col: int
+    label: str
+    content: InputImage
+    style: InputImage
+    config: StyleConfig
+    varied: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A sweep (one content and style, settings varied) or a grid (contents x styles, settings fixed)."""
+
+    kind: str
+    base: StyleConfig
+    cells: tuple[Cell, ...]
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    contents: tuple[InputImage, ...]
+    styles: tuple[InputImage, ...]
+    params: tuple[Param, ...] = ()
+    #: What the columns vary (a sweep's last parameter; "style" in a grid).
+    column_title: str = ""
+
+    def params_dict(self) -> dict[str, list[Any]]:
+        return {p.name: [json_value(v) for v in p.values] for p in self.params}
+
+
+def read_input(path: str | Path, role: str) -> InputImage:
+    """Check that ``path`` is an image nst can read and fingerprint it; InputError otherwise."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        what = "is a directory" if p.is_dir() else "does not exist"
+        raise InputError(f"{role} image '{path}' {what}")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{role} image '{path}' is unreadable: {exc.strerror or exc}") from None
+    nst.load_image(p, 16)  # decodes the whole file: raises InputError for anything Pillow cannot read
+    return InputImage(p.resolve(), p.stem, hashlib.sha256(data).hexdigest())
+
+
+def read_inputs(paths: Sequence[str | Path], role: str) -> tuple[InputImage, ...]:
+    """Several inputs; the same file twice is refused, equal names are told apart by a suffix."""
+    if not paths:
+        raise InputError(f"give at least one {role} image")
+    images: list[InputImage] = []
+    for path in paths:
+        image = read_input(path, role)
+        if any(other.path == image.path for other in images):
+            raise InputError(f"{role} image '{path}' is listed twice")
+        names = {other.name for other in images}
+        name, n = image.name, 2
+        while name in names:
+            name, n = f"{image.name}-{n}", n + 1
+        images.append(InputImage(image.path, name, image.sha256))
+    return tuple(images)
+
+
+def check_init_images(configs: Sequence[StyleConfig]) -> None:
+    """An ``init`` that names a file must be a readable image (checked now, not mid-run)."""
+    for init in sorted({c.init for c in configs} - {"content", "noise"}):
+        read_input(init, "init")
+
+
+def file_stem(text: str) -> str:
+    """A portable file name stem made of ``text``'s safe characters."""
+    return _UNSAFE.sub("_", text).strip("._")[:_MAX_NAME] or "cell"
+
+
+def _unique(stems: list[str]) -> list[str]:
+    out: list[str] = []
+    for stem in stems:
+        name, n = stem, 2
+        while name in out:
+            name, n = f"{stem}-{n}", n + 1
+        out.append(name)
+    return out
+
+
+def sweep(content: str | Path, style: str | Path, base: StyleConfig, params: Sequence[Param]) -> Experiment:
+    """One content and one style image, every combination of ``params`` applied to ``base``.
+
+    Columns are the values of the last parameter; rows are the combinations of the others.
+    """
+    content_image = read_input(content, "content")
+    style_image = read_input(style, "style")
+    combos = expand(base, params)
+    check_init_images([c for _, c in combos])
+    last = params[-1]
+    columns = tuple(format_value(v) for v in last.values)
+    per_row = len(last.values)
+    row_labels = []
+    for varied, _ in combos[::per_row]:
+        row_labels.append(", ".join(f"{k} = {format_value(v)}" for k, v in varied.items() if k != last.name))
+    stems = _unique(
+        [file_stem("__".join(f"{k}={format_value(v)}" for k, v in varied.items())) for varied, _ in combos]
+    )
+    cells = tuple(
+        Cell(
+            index=i,
+            name=stems[i],
+            row=i // per_row,
+            col=i % per_row,
+            label=", ".join(f"{k}={format_value(v)}" for k, v in varied.items()),
+            content=content_image,
+            style=style_image,
+            config=config,
+            varied={k: json_value(v) for k, v in varied.items()},
+        )
+        for i, (varied, config) in enumerate(combos)
+    )
+    return Experiment(
+        "sweep",
+        base,
+        cells,
+        tuple(row_labels),
+        columns,
+        (content_image,),
+        (style_image,),
+        tuple(params),
+        column_title=last.name,
+    )
+
+
+def grid(contents: Sequence[str | Path], styles: Sequence[str | Path], base: StyleConfig) -> Experiment:
+    """Every content image (rows) in every style (columns), with the same settings."""
+    content_images = read_inputs(contents, "content")
+    style_images = read_inputs(styles, "style")
+    check_init_images([base])
+    cells = []
+    stems = _unique([file_stem(f"{c.name}__{s.name}") for c in content_images for s in style_images])
+    for r, c in enumerate(content_images):
+        for k, s in enumerate(style_images):
+            i = r * len(style_images) + k
+            cells.append(
+                Cell(
+                    index=i,
+                    name=stems[i],
+                    row=r,
+                    col=k,
+                    label=f"{c.name} × {s.name}",
+                    content=c,
+                    style=s,
+                    config=base,
+                    varied={"content": c.name, "style": s.name},
+                )
+            )
+    return Experiment(
+        "grid",
+        base,
+        tuple(cells),
+        tuple(c.name for c in content_images),
+        tuple(s.name for s in style_images),
+        content_images,
+        style_images,
+        column_title="style",
+    )

@@ -1,0 +1,24 @@
+"""The web app and REST API (`nst serve`): upload two pictures, watch them paint, keep a gallery.
+
+Needs the ``web`` extra (FastAPI, uvicorn, python-multipart). Nothing here imports them until it
+is used, so ``import nst.web`` and the rest of the CLI work without it.
+
+* `nst.web.app.create_app` builds the FastAPI application (routes, token check, static page).
+* `nst.web.jobs.JobQueue` is the bounded queue and its worker thread.
+* `nst.web.store.Store` keeps jobs and uploads in SQLite, with the images as files beside it.
+* `nst.web.serve` is the ``nst serve`` command.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def create_app(*args: Any, **kwargs: Any) -> Any:
+    """`nst.web.app.create_app`, imported on first use (FastAPI is an optional dependency)."""
+    from nst.web.app import create_app as factory
+
+    return factory(*args, **kwargs)
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,604 @@
+"""The REST API in-process (FastAPI's TestClient), plus a real server killed mid-job.
+
+Jobs are tiny (32-48 px, a few iterations) and use the real network, so a job takes about a
+second on one CPU core.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the web extra is not installed (pip install 'nst[web]')")
+httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install 'nst[web]')")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+import nst  # noqa: E402
+from nst.web.app import Limits, create_app  # noqa: E402
+from nst.web.jobs import ProgressTracker  # noqa: E402
+from nst.web.serve import is_loopback  # noqa: E402
+from nst.web.store import RUNNING, Store  # noqa: E402
+from tests.web_helpers import picture_bytes, running_server, wait_for_job  # noqa: E402
+
+TINY = {"size": 32, "iterations": 3}
+LOCAL = "http://127.0.0.1"
+
+
+def make_client(data_dir: Path, **kwargs) -> TestClient:
+    kwargs.setdefault("preview_interval", 0.0)
+    kwargs.setdefault("stream_interval", 0.02)
+    return TestClient(create_app(data_dir, **kwargs), base_url=LOCAL)
+
+
+@pytest.fixture()
+def client(tmp_path):
+    with make_client(tmp_path / "data") as c:
+        yield c
+
+
+@pytest.fixture()
+def idle_client(tmp_path):
+    """A server whose worker does not run: jobs stay queued."""
+    with make_client(tmp_path / "data", start_worker=False, limits=Limits(max_queued=2)) as c:
+        yield c
+
+
+def upload(client: TestClient, data: bytes | None = None, name: str = "picture.png", seed: int = 0) -> dict:
+    response = client.post(
+        "/api/images", files={"file": (name, data or picture_bytes(seed=seed), "image/png")}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def submit(client: TestClient, settings: dict | None = None, preset: str | None = None) -> dict:
+    content, style = upload(client, seed=0), upload(client, seed=1)
+    body = {
+        "content_id": content["id"],
+        "style_ids": [style["id"]],
+        "preset": preset,
+        "settings": settings or TINY,
+    }
+    response = client.post("/api/jobs", json=body)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+# Info and schema ---------------------------------------------------------------------------------
+
+
+def test_info_describes_defaults_presets_and_limits(client):
+    info = client.get("/api/info").json()
+    assert info["version"] == nst.__version__
+    assert info["device"] == "cpu"
+    assert info["defaults"] == nst.StyleConfig().to_dict()
+    assert info["default_size"] == nst.StyleConfig().resolve_size("cpu")
+    presets = getattr(nst.config, "PRESETS", {})
+    assert set(info["presets"]) == set(presets)
+    for name, settings in info["presets"].items():
+        assert settings == nst.StyleConfig.preset(name).to_dict()
+    has_colour = "preserve_color" in nst.StyleConfig().to_dict()
+    assert (info["preserve_color_modes"] is not None) == has_colour
+    assert info["limits"]["max_queued"] == 16
+    assert info["counts"] == {}
+
+
+def test_openapi_schema_documents_every_endpoint(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in (
+        "/api/info", "/api/images", "/api/images/{image_id}", "/api/jobs", "/api/jobs/{job_id}",
+        "/api/jobs/{job_id}/events", "/api/jobs/{job_id}/preview", "/api/jobs/{job_id}/result",
+        "/api/jobs/{job_id}/cancel",
+    ):  # fmt: skip
+        assert path in paths, path
+    assert "429" in paths["/api/jobs"]["post"]["responses"]
+    # The interactive docs would load scripts from a CDN: not served.
+    assert client.get("/docs").status_code == 404
+
+
+def test_page_and_assets_are_served_locally(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    for asset in ("/static/app.js", "/static/style.css", "/static/favicon.svg"):
+        assert client.get(asset).status_code == 200, asset
+    # Nothing the page loads comes from another host.
+    assert "http://" not in page.text.replace("http://www.w3.org", "") and "https://" not in page.text
+
+
+# Uploads -----------------------------------------------------------------------------------------
+
+
+def test_upload_is_stored_under_a_server_id_and_served_back(client, tmp_path):
+    image = upload(client, picture_bytes(64, 48), name="../../etc/passwd.png")
+    assert len(image["id"]) == 32 and set(image["id"]) <= set("0123456789abcdef")
+    assert (image["width"], image["height"]) == (64, 48)
+    served = client.get(image["url"])
+    assert served.headers["content-type"] == "image/png"
+    assert nst.image.load_pil(served.content).size == (64, 48)
+    # The client's file name went nowhere.
+    stored = sorted(p.name for p in (tmp_path / "data" / "images").iterdir())
+    assert stored == [f"{image['id']}.png"]
+
+
+def test_thumbnails_are_small_jpegs_made_once(tmp_path):
+    with make_client(tmp_path / "data", start_worker=False) as c:
+        image = upload(c, picture_bytes(400, 200))
+        thumb = c.get(f"{image['url']}/thumbnail")
+        assert thumb.headers["content-type"] == "image/jpeg"
+        assert nst.image.load_pil(thumb.content).size == (192, 96)
+        assert c.get(f"{image['url']}/thumbnail").content == thumb.content
+        assert c.delete(image["url"]).status_code == 204
+        assert list((tmp_path / "data" / "images").iterdir()) == []
+
+
+def test_upload_is_judged_by_content_not_by_name(client):
+    jpeg = picture_bytes(40, 30, fmt="JPEG")
+    accepted = client.post("/api/images", files={"file": ("notes.txt", jpeg, "text/plain")})
+    assert accepted.status_code == 201
+    refused = client.post("/api/images", files={"file": ("photo.png", b"<svg>not a png</svg>", "image/png")})
+    assert refused.status_code == 400
+    assert "not an image" in refused.json()["detail"]
+    truncated = client.post(
+        "/api/images", files={"file": ("photo.jpg", jpeg[: len(jpeg) // 2], "image/jpeg")}
+    )
+    assert truncated.status_code == 400
+    assert "\n" not in truncated.json()["detail"]
+    empty = client.post("/api/images", files={"file": ("e.png", b"", "image/png")})
+    assert empty.status_code == 400
+
+
+def test_upload_over_the_byte_limit_is_refused_before_parsing(tmp_path):
+    with make_client(tmp_path / "data", limits=Limits(max_upload_bytes=4096)) as c:
+        # Over the body cap: refused from Content-Length alone.
+        response = c.post("/api/images", files={"file": ("big.png", b"\0" * 200_000, "image/png")})
+        assert response.status_code == 413
+        # Under the body cap but over the upload limit: refused by the endpoint.
+        assert len(picture_bytes(120, 120)) > 4096
+        slightly = c.post("/api/images", files={"file": ("big.png", picture_bytes(120, 120), "image/png")})
+        assert slightly.status_code == 413
+        assert list((tmp_path / "data" / "images").iterdir()) == []
+
+
+def test_upload_over_the_pixel_limit_is_refused_without_decoding(tmp_path):
+    with make_client(tmp_path / "data", limits=Limits(max_pixels=1000)) as c:
+        response = c.post("/api/images", files={"file": ("p.png", picture_bytes(64, 48), "image/png")})
+        assert response.status_code == 400
+        assert "Mpx" in response.json()["detail"]
+        assert list((tmp_path / "data" / "images").iterdir()) == []
+
+
+def test_large_upload_is_kept_at_the_largest_output_size(tmp_path):
+    with make_client(tmp_path / "data", limits=Limits(max_size=64)) as c:
+        image = upload(c, picture_bytes(200, 100))
+        assert (image["width"], image["height"]) == (64, 32)
+
+
+def test_ids_in_urls_must_be_server_ids(client):
+    assert client.get("/api/images/..%2F..%2Fnst.sqlite3").status_code in (404, 422)
+    assert client.get("/api/images/not-an-id").status_code == 422
+    assert client.get("/api/images/" + "0" * 32).status_code == 404
+    assert client.get("/api/jobs/" + "a" * 31).status_code == 422
+    assert client.get("/api/jobs/" + "a" * 32).status_code == 404
+
+
+def test_an_image_a_job_uses_cannot_be_deleted(idle_client):
+    job = submit(idle_client)
+    assert idle_client.delete(f"/api/images/{job['content_id']}").status_code == 409
+    spare = upload(idle_client)
+    assert idle_client.delete(f"/api/images/{spare['id']}").status_code == 204
+    assert idle_client.get(spare["url"]).status_code == 404
+
+
+# Jobs --------------------------------------------------------------------------------------------
+
+
+def test_a_job_runs_to_a_result_with_its_settings(client, tmp_path):
+    job = submit(client, {"size": 32, "iterations": 3, "style_weight": 1e3})
+    assert job["status"] in ("queued", "running")
+    done = wait_for_job(client, job["id"], {"done", "failed"})
+    assert done["status"] == "done", done["error"]
+    assert done["settings"]["size"] == 32 and done["settings"]["style_weight"] == 1e3
+    assert done["overrides"] == {"size": 32, "iterations": 3, "style_weight": 1e3}
+    assert done["result"]["iterations"] == 3
+    assert max(done["result"]["width"], done["result"]["height"]) == 32
+    assert done["finished"] >= done["started"] >= done["created"]
+    result = client.get(done["result_url"])
+    assert result.headers["content-type"] == "image/png"
+    path = tmp_path / "data" / "results" / f"{job['id']}.png"
+    assert path.read_bytes() == result.content
+    assert nst.read_metadata(path)["settings"] == done["settings"]
+    download = client.get(done["result_url"], params={"download": "true"})
+    assert download.headers["content-disposition"].startswith("attachment")
+    listed = client.get("/api/jobs").json()
+    assert [j["id"] for j in listed["jobs"]] == [job["id"]]
+    assert listed["counts"] == {"done": 1}
+
+
+def test_a_preset_is_the_base_and_settings_override_it(idle_client):
+    presets = getattr(nst.config, "PRESETS", {})
+    if not presets:
+        pytest.skip("this core has no presets")
+    name = next(iter(presets))
+    job = submit(idle_client, {"size": 48, "style_weight": 5.0}, preset=name)
+    expected = nst.StyleConfig.preset(name).with_changes(size=48, style_weight=5.0).to_dict()
+    assert job["settings"] == expected
+    assert job["preset"] == name
+
+
+def test_progress_streams_as_server_sent_events(tmp_path):
+    with make_client(tmp_path / "data") as c:
+        job = submit(c, {"size": 32, "iterations": 40, "tolerance": 0.0})
+        events: list[tuple[str, dict]] = []
+        with c.stream("GET", f"/api/jobs/{job['id']}/events") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            name = None
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    events.append((name, json.loads(line[6:])))
+                    if name == "end":
+                        break
+    names = [n for n, _ in events]
+    assert names[-1] == "end" and events[-1][1] == {"status": "done"}
+    jobs = [data for n, data in events if n == "job"]
+    assert jobs[-1]["status"] == "done"
+    progress = [j["progress"] for j in jobs if j["progress"]]
+    assert len(progress) >= 2, "no progress was streamed"
+    iterations = [p["iteration"] for p in progress]
+    assert iterations == sorted(iterations) and iterations[-1] > iterations[0]
+    last = progress[-1]
+    assert set(last["losses"]) == {"content", "style", "tv", "total"}
+    assert 0 < last["fraction"] <= 1 and last["eta_seconds"] is not None
+    assert any(p["preview_url"] for p in progress)
+
+
+def test_preview_is_a_png_while_running(tmp_path):
+    with make_client(tmp_path / "data") as c:
+        job = submit(c, {"size": 32, "iterations": 2000, "tolerance": 0.0})
+        deadline = time.monotonic() + 60
+        while True:
+            state = c.get(f"/api/jobs/{job['id']}").json()
+            if state["progress"] and state["progress"]["preview_url"]:
+                break
+            assert time.monotonic() < deadline, "no preview appeared"
+            time.sleep(0.05)
+        preview = c.get(state["progress"]["preview_url"])
+        assert preview.status_code == 200 and preview.headers["content-type"] == "image/png"
+        assert max(nst.image.load_pil(preview.content).size) == 32
+        c.post(f"/api/jobs/{job['id']}/cancel")
+        wait_for_job(c, job["id"], {"cancelled"})
+        assert c.get(f"/api/jobs/{job['id']}/preview").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"size": 32, "colour": "red"}, "unknown setting"),
+        ({"size": 32, "init": "/etc/passwd"}, "init must be one of"),
+        ({"size": 32, "weights": "/tmp/evil.pth"}, "weights must be one of"),
+        ({"size": 4096}, "over this server's limit"),
+        ({"size": 32, "iterations": 100_000}, "over this server's limit"),
+        ({"size": 32, "style_size": 4096}, "over this server's limit"),
+        ({"size": 32, "content_weight": -1}, "content_weight must be"),
+        ({"size": 32, "optimizer": "sgd"}, "optimizer must be one of"),
+    ],
+)
+def test_bad_settings_are_refused_with_one_line(idle_client, settings, message):
+    content, style = upload(idle_client), upload(idle_client, seed=1)
+    body = {"content_id": content["id"], "style_ids": [style["id"]], "settings": settings}
+    response = idle_client.post("/api/jobs", json=body)
+    assert response.status_code == 400, response.text
+    assert message in response.json()["detail"] and "\n" not in response.json()["detail"]
+    assert idle_client.get("/api/jobs").json()["jobs"] == []
+
+
+def test_bad_job_requests(idle_client):
+    image = upload(idle_client)
+    unknown = idle_client.post("/api/jobs", json={"content_id": "f" * 32, "style_ids": [image["id"]]})
+    assert unknown.status_code == 404
+    malformed = idle_client.post("/api/jobs", json={"content_id": "../x", "style_ids": [image["id"]]})
+    assert malformed.status_code == 422
+    no_style = idle_client.post("/api/jobs", json={"content_id": image["id"], "style_ids": []})
+    assert no_style.status_code == 422
+    preset = idle_client.post(
+        "/api/jobs", json={"content_id": image["id"], "style_ids": [image["id"]], "preset": "nope"}
+    )
+    assert preset.status_code == 400 and "unknown preset" in preset.json()["detail"]
+
+
+def test_a_full_queue_answers_429_with_retry_after(idle_client):
+    first, second = submit(idle_client), submit(idle_client)
+    assert (first["queue_position"], second["queue_position"]) == (1, 2)
+    content, style = upload(idle_client), upload(idle_client, seed=1)
+    body = {"content_id": content["id"], "style_ids": [style["id"]], "settings": TINY}
+    response = idle_client.post("/api/jobs", json=body)
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    # Cancelling a waiting job frees its place.
+    assert idle_client.post(f"/api/jobs/{first['id']}/cancel").json()["status"] == "cancelled"
+    assert idle_client.post("/api/jobs", json=body).status_code == 202
+
+
+def test_cancel_stops_a_running_job_and_keeps_nothing(client, tmp_path):
+    job = submit(client, {"size": 32, "iterations": 5000, "tolerance": 0.0})
+    wait_for_job(client, job["id"], {"running"})
+    client.post(f"/api/jobs/{job['id']}/cancel")
+    cancelled = wait_for_job(client, job["id"], {"cancelled", "done", "failed"}, timeout=30)
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["result_url"] is None
+    assert list((tmp_path / "data" / "results").iterdir()) == []
+    # The worker is free again.
+    after = submit(client)
+    assert wait_for_job(client, after["id"], {"done", "failed"})["status"] == "done"
+
+
+def test_delete_removes_a_job_and_its_result(client, tmp_path):
+    job = submit(client)
+    wait_for_job(client, job["id"], {"done"})
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
+    assert client.get(f"/api/jobs/{job['id']}").status_code == 404
+    assert client.get(f"/api/jobs/{job['id']}/result").status_code == 404
+    assert list((tmp_path / "data" / "results").iterdir()) == []
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 404
+
+
+def test_deleting_a_running_job_leaves_no_file_behind(client, tmp_path):
+    job = submit(client, {"size": 32, "iterations": 5000, "tolerance": 0.0})
+    wait_for_job(client, job["id"], {"running"})
+    assert client.delete(f"/api/jobs/{job['id']}").status_code == 204
+    after = submit(client)
+    assert wait_for_job(client, after["id"], {"done", "failed"})["status"] == "done"
+    assert sorted(p.name for p in (tmp_path / "data" / "results").iterdir()) == [f"{after['id']}.png"]
+
+
+def test_a_job_whose_image_is_unreadable_fails_with_a_message(client, tmp_path):
+    content, style = upload(client), upload(client, seed=1)
+    (tmp_path / "data" / "images" / f"{content['id']}.png").write_bytes(b"garbage")
+    body = {"content_id": content["id"], "style_ids": [style["id"]], "settings": TINY}
+    job = client.post("/api/jobs", json=body).json()
+    failed = wait_for_job(client, job["id"], {"done", "failed"})
+    assert failed["status"] == "failed"
+    assert "image" in failed["error"] and "\n" not in failed["error"]
+
+
+# Restarts ----------------------------------------------------------------------------------------
+
+
+def test_a_restart_requeues_the_running_job_and_keeps_the_queue(tmp_path):
+    data = tmp_path / "data"
+    with make_client(data, start_worker=False) as c:
+        first, second = submit(c), submit(c)
+    # Leave the store as a killed server would: the first job marked running.
+    store = Store(data)
+    assert store.claim_next().id == first["id"]
+    store.close()
+    with make_client(data) as c:
+        done = [wait_for_job(c, j["id"], {"done", "failed"}) for j in (first, second)]
+        assert [d["status"] for d in done] == ["done", "done"]
+        assert done[0]["attempts"] == 2 and done[1]["attempts"] == 1
+        # The requeued job kept its place: it ran first.
+        assert done[0]["finished"] <= done[1]["started"]
+
+
+def test_a_clean_shutdown_puts_the_running_job_back_in_the_queue(tmp_path):
+    data = tmp_path / "data"
+    with make_client(data) as c:
+        job = submit(c, {"size": 32, "iterations": 5000, "tolerance": 0.0})
+        wait_for_job(c, job["id"], {"running"})
+        started = time.monotonic()
+    assert time.monotonic() - started < 10, "shutdown waited for the job"
+    with make_client(data, start_worker=False) as c:
+        waiting = c.get(f"/api/jobs/{job['id']}").json()
+    assert (waiting["status"], waiting["attempts"], waiting["started"]) == ("queued", 0, None)
+    assert list((data / "results").iterdir()) == []
+
+
+def test_a_restarted_job_resumes_from_its_checkpoint(tmp_path):
+    if not {"checkpoint", "resume"} <= set(inspect.signature(nst.transfer_style).parameters):
+        pytest.skip("this core has no checkpoints: restarted jobs start over")
+    data = tmp_path / "data"
+    with make_client(data, checkpoint_seconds=0.05) as c:
+        job = submit(c, {"size": 32, "iterations": 50, "tolerance": 0.0})
+        deadline = time.monotonic() + 60
+        while (c.get(f"/api/jobs/{job['id']}").json().get("progress") or {}).get("iteration", 0) < 15:
+            assert time.monotonic() < deadline, "the job never got going"
+            time.sleep(0.02)
+    assert (data / "checkpoints" / f"{job['id']}.pt").exists()
+    events: list[dict] = []
+    with make_client(data) as c:
+        with c.stream("GET", f"/api/jobs/{job['id']}/events") as stream:
+            for line in stream.iter_lines():
+                if line.startswith('data: {"id"'):
+                    events.append(json.loads(line[6:]))
+                if line.startswith("event: end"):
+                    break
+        done = c.get(f"/api/jobs/{job['id']}").json()
+    assert done["status"] == "done" and done["result"]["resumed"] is True
+    assert done["result"]["iterations"] == 50
+    first = next(e["progress"] for e in events if e["progress"])
+    assert first["iteration"] > 10, "it started over instead of resuming"
+    assert first["fraction"] > 0.2
+    assert list((data / "checkpoints").iterdir()) == []
+
+
+def test_an_unusable_checkpoint_means_starting_over(tmp_path):
+    data = tmp_path / "data"
+    with make_client(data, start_worker=False) as c:
+        job = submit(c)
+    (data / "checkpoints" / f"{job['id']}.pt").write_bytes(b"not a checkpoint")
+    with make_client(data) as c:
+        done = wait_for_job(c, job["id"], {"done", "failed"})
+    assert done["status"] == "done" and done["result"]["resumed"] is False
+    assert done["result"]["iterations"] == 3
+
+
+def test_a_job_that_keeps_crashing_the_server_fails(tmp_path):
+    data = tmp_path / "data"
+    with make_client(data, start_worker=False) as c:
+        job = submit(c)
+    store = Store(data)
+    for _ in range(3):
+        store.claim_next()
+        assert store.transition(job["id"], RUNNING, "queued")
+    store.claim_next()
+    store.close()
+    with make_client(data, start_worker=False) as c:
+        failed = c.get(f"/api/jobs/{job['id']}").json()
+    assert failed["status"] == "failed" and "stopped during this job" in failed["error"]
+
+
+@pytest.mark.slow
+def test_killing_the_server_mid_job_loses_nothing(tmp_path):
+    """The acceptance test: SIGKILL while a job runs and one waits; a new server finishes both."""
+    data = tmp_path / "data"
+    with running_server(data, args=["--quiet", "--checkpoint-seconds", "0.2"]) as server:
+        c = httpx2.Client(base_url=server.url, timeout=30)
+        long = {"size": 32, "iterations": 40, "tolerance": 0.0}
+        content = c.post("/api/images", files={"file": ("a.png", picture_bytes(seed=0))}).json()
+        style = c.post("/api/images", files={"file": ("b.png", picture_bytes(seed=1))}).json()
+        ids = {"content_id": content["id"], "style_ids": [style["id"]]}
+        running = c.post("/api/jobs", json={**ids, "settings": long}).json()
+        waiting = c.post("/api/jobs", json={**ids, "settings": TINY}).json()
+        deadline = time.monotonic() + 60
+        while (c.get(f"/api/jobs/{running['id']}").json().get("progress") or {}).get("iteration", 0) < 12:
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.05)
+        server.kill()
+    with running_server(data, args=["--quiet"]) as server:
+        c = httpx2.Client(base_url=server.url, timeout=30)
+        first = wait_for_job(c, running["id"], {"done", "failed"})
+        second = wait_for_job(c, waiting["id"], {"done", "failed"})
+        assert (first["status"], second["status"]) == ("done", "done"), (first["error"], second["error"])
+        assert first["attempts"] == 2 and first["result"]["iterations"] == 40
+        assert first["result"]["resumed"] is True and second["result"]["resumed"] is False
+        assert list((data / "checkpoints").iterdir()) == []
+        assert c.get(first["result_url"]).status_code == 200
+        assert c.get(f"/api/images/{content['id']}").status_code == 200
+
+
+# Safety ------------------------------------------------------------------------------------------
+
+
+def test_a_token_is_needed_on_every_api_call(tmp_path):
+    with make_client(tmp_path / "data", token="s3cret", start_worker=False) as c:
+        assert c.get("/").status_code == 200  # the page itself, which asks for the token
+        refused = c.get("/api/info")
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+        assert c.get("/openapi.json").status_code == 401
+        assert c.post("/api/images", files={"file": ("a.png", picture_bytes())}).status_code == 401
+        assert c.get("/api/info", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert c.get("/api/info", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert c.get("/api/info", headers={"Cookie": "nst_token=s3cret"}).status_code == 200
+        assert c.get("/api/info", headers={"Cookie": "nst_token=s3cre"}).status_code == 401
+        # With a token, any host name may be used (the server is meant to be reached from others).
+        assert (
+            c.get("/api/info", headers={"Authorization": "Bearer s3cret", "Host": "studio.lan"}).status_code
+            == 200
+        )
+
+
+def test_without_a_token_only_loopback_host_names_are_answered(client):
+    assert client.get("/api/info", headers={"Host": "localhost:8000"}).status_code == 200
+    assert client.get("/api/info", headers={"Host": "[::1]:8000"}).status_code == 200
+    # A DNS-rebinding page reaches the server under its own name.
+    assert client.get("/api/info", headers={"Host": "evil.example:8000"}).status_code == 400
+
+
+def test_cross_site_writes_are_refused_and_no_cors_headers_are_sent(client):
+    files = {"file": ("a.png", picture_bytes())}
+    cross = client.post("/api/images", files=files, headers={"Origin": "https://evil.example"})
+    assert cross.status_code == 403
+    same = client.post("/api/images", files=files, headers={"Origin": LOCAL})
+    assert same.status_code == 201
+    for response in (
+        client.get("/api/info", headers={"Origin": "https://evil.example"}),
+        client.options(
+            "/api/jobs", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        ),
+    ):
+        assert "access-control-allow-origin" not in response.headers
+
+
+def test_serve_refuses_a_public_address_without_a_token(monkeypatch, capsys):
+    from nst.cli import main
+
+    monkeypatch.delenv("NST_TOKEN", raising=False)
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: listening on 0.0.0.0") and "\n" not in err
+
+
+def test_serve_takes_the_token_from_the_environment(monkeypatch, tmp_path):
+    import uvicorn
+
+    from nst.cli import main
+
+    seen = {}
+    monkeypatch.setenv("NST_TOKEN", "from-env")
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    assert (
+        main(["serve", "--host", "0.0.0.0", "--port", "9999", "--data-dir", str(tmp_path), "--device", "cpu"])
+        == 0
+    )
+    assert (seen["host"], seen["port"]) == ("0.0.0.0", 9999)
+    with TestClient(seen["app"], base_url="http://studio.lan") as c:
+        assert c.get("/api/info").status_code == 401
+        assert c.get("/api/info", headers={"Authorization": "Bearer from-env"}).status_code == 200
+
+
+def test_serve_without_the_web_extra_says_what_to_install(monkeypatch, capsys):
+    import sys
+
+    from nst.cli import main
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
+    assert main(["serve"]) == 2
+    assert "pip install 'nst[web]'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("127.0.0.2", True),
+     ("0.0.0.0", False), ("::", False), ("192.168.1.5", False), ("example.com", False)],
+)  # fmt: skip
+def test_is_loopback(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+# Progress arithmetic -------------------------------------------------------------------------------
+
+
+def _progress(iteration: int, scale: int, scales: int, total: int, elapsed: float) -> nst.Progress:
+    import torch
+
+    losses = nst.LossBreakdown(1.0, 2.0, 0.0, 3.0, {}, {})
+    return nst.Progress(iteration, total, scale, scales, (8, 8), losses, elapsed, torch.zeros(1, 3, 8, 8))
+
+
+def test_progress_is_weighted_by_pixels_across_scales():
+    tracker = ProgressTracker([(50, 10), (100, 10)])  # the second scale costs 4x per iteration
+    fractions = [tracker.update(_progress(i, 1, 2, 20, i * 0.1))["fraction"] for i in range(1, 11)]
+    assert fractions[-1] == pytest.approx(10 * 2500 / (10 * 2500 + 10 * 10000))
+    assert fractions == sorted(fractions)
+    last = None
+    for i in range(1, 11):
+        last = tracker.update(_progress(10 + i, 2, 2, 20, 1 + i * 0.4))
+    assert last["fraction"] == pytest.approx(1.0)
+    assert last["eta_seconds"] == pytest.approx(0.0)
+
+
+def test_a_scale_that_converges_early_hands_its_share_on():
+    tracker = ProgressTracker([(50, 10), (100, 10)])
+    for i in range(1, 4):  # converged after 3 of 10
+        tracker.update(_progress(i, 1, 2, 20, i * 0.1))
+    snapshot = tracker.update(_progress(4, 2, 2, 20, 0.5))
+    assert snapshot["fraction"] == pytest.approx((3 * 2500 + 10000) / (3 * 2500 + 10 * 10000))
+    assert snapshot["eta_seconds"] == pytest.approx(0.5 * (1 - snapshot["fraction"]) / snapshot["fraction"])

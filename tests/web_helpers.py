@@ -1,0 +1,107 @@
+"""Helpers for the web tests: tiny pictures, and a real `nst serve` in a subprocess on loopback."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+
+def picture_bytes(width: int = 64, height: int = 48, *, seed: int = 0, fmt: str = "PNG") -> bytes:
+    """A small picture with structure (gradient, stripes, a disc): something to stylize."""
+    image = Image.new("RGB", (width, height))
+    pixels = image.load()
+    for y in range(height):
+        for x in range(width):
+            pixels[x, y] = ((x * 255) // width, (y * 255) // height, ((x + y + seed * 37) * 7) % 256)
+    draw = ImageDraw.Draw(image)
+    for i in range(0, width, 8):
+        draw.line([(i + seed, 0), (i + seed - height // 2, height)], fill=(250, 220 - 10 * seed, 40), width=2)
+    r = min(width, height) // 4
+    draw.ellipse(
+        [width // 2 - r, height // 2 - r, width // 2 + r, height // 2 + r], fill=(30, 40, 160 + seed)
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL: the server gets no chance to tidy up (a crash or a power cut of the process)."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+@contextmanager
+def running_server(
+    data_dir: Path, *, args: Sequence[str] = (), env: dict[str, str] | None = None, timeout: float = 90.0
+) -> Iterator[Server]:
+    """`python -m nst.cli serve` on a free loopback port, until the block ends."""
+    import httpx2
+
+    port = free_port()
+    log = data_dir.parent / f"server-{port}.log"
+    command = [
+        sys.executable, "-m", "nst.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--data-dir", str(data_dir), "--device", "cpu", *args,
+    ]  # fmt: skip
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(command, env=environment, stdout=sink, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx2.get(server.url + "/", timeout=2).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start in {timeout} s:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def wait_for_job(client, job_id: str, statuses: set[str], timeout: float = 120.0) -> dict:
+    """Poll GET /api/jobs/{id} until its status is one of ``statuses``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in statuses:
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+        time.sleep(0.05)
