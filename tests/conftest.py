@@ -59,3 +59,23 @@ def gradient_image() -> torch.Tensor:
     y = torch.linspace(0, 1, 40).view(-1, 1)
     x = torch.linspace(0, 1, 48).view(1, -1)
     return torch.stack([x.expand(40, 48), y.expand(40, 48), (x * y)]).unsqueeze(0).contiguous()
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    """The real (embedded) VGG-19 trunk for the default layers, built once per test module."""
+    import nst
+
+    return nst.build_extractor(nst.StyleConfig())
+
+
+@pytest.fixture()
+def images() -> tuple[torch.Tensor, torch.Tensor]:
+    """A tiny smooth content image (40x32) and a striped random style image (36x36)."""
+    gen = torch.Generator().manual_seed(0)
+    y = torch.linspace(0, 1, 32).view(-1, 1)
+    x = torch.linspace(0, 1, 40).view(1, -1)
+    content = torch.stack([x.expand(32, 40), y.expand(32, 40), 1 - x * y]).unsqueeze(0).contiguous()
+    style = torch.rand(1, 3, 36, 36, generator=gen)
+    style[:, :, ::4] = 0.9  # stripes: a texture with clear second-order statistics
+    return content, style

@@ -50,3 +50,32 @@ def test_resized_regions_are_soft_and_sum_to_one():
     assert small.shape == (2, 5, 7)
     assert torch.allclose(small.sum(0), torch.ones(5, 7))
     assert 0 < small[1, 0, 3] < 1  # the column straddling the edge is mixed
+
+
+def test_black_region_keeps_the_photo_and_white_region_is_painted(tmp_path):
+    import nst
+
+    gen = torch.Generator().manual_seed(0)
+    content = torch.rand(1, 3, 32, 48, generator=gen) * 0.2 + 0.4
+    style = torch.zeros(1, 3, 32, 32)
+    style[:, 0] = 1.0
+    style[:, :, ::2] = 0.0  # red stripes
+    mask_path = tmp_path / "mask.png"
+    _two_halves((0, 0, 0), (255, 255, 255), size=(48, 32)).save(mask_path)
+    config = nst.StyleConfig(size=48, iterations=15, tolerance=0, mask=str(mask_path))
+    result = nst.transfer_style(content, style, config)
+    out = result.tensor
+    kept = (out[..., :, :20] - content[..., :, :20]).abs().mean()
+    painted = (out[..., :, 28:] - content[..., :, 28:]).abs().mean()
+    assert kept < 0.01 < painted
+
+
+def test_mask_colour_without_style_is_refused_before_work(tmp_path):
+    import nst
+
+    mask_path = tmp_path / "mask.png"
+    _two_halves((255, 255, 255), (0, 255, 0), size=(48, 32)).save(mask_path)
+    with pytest.raises(InputError, match="green map to no style"):
+        nst.transfer_style(
+            torch.rand(1, 3, 32, 48), torch.rand(1, 3, 32, 32), nst.StyleConfig(size=48, mask=str(mask_path))
+        )

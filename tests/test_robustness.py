@@ -25,24 +25,6 @@ from nst.checkpoint import Checkpoint, describe_mismatch, fingerprint, load_chec
 from nst.errors import InputError, ResourceError
 from nst.transfer import Objective
 
-# --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    return nst.build_extractor(nst.StyleConfig())
-
-
-@pytest.fixture()
-def images():
-    gen = torch.Generator().manual_seed(0)
-    y = torch.linspace(0, 1, 32).view(-1, 1)
-    x = torch.linspace(0, 1, 40).view(1, -1)
-    content = torch.stack([x.expand(32, 40), y.expand(32, 40), 1 - x * y]).unsqueeze(0).contiguous()
-    style = torch.rand(1, 3, 36, 36, generator=gen)
-    style[:, :, ::4] = 0.9
-    return content, style
-
 
 def _config(**changes):
     return nst.StyleConfig(**{"size": 40, "iterations": 10, "tolerance": 0, **changes})

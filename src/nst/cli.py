@@ -227,13 +227,25 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         default=d.preserve_color,
         help=f"keep the photo's colours (default: {d.preserve_color})",
     )
+    g.add_argument(
+        "--mask",
+        default=d.mask,
+        metavar="MASK.png",
+        help="spatial control: white, red, green, blue, yellow, cyan, magenta parts take the "
+        "1st, 2nd, ... style; black keeps the photo",
+    )
+    add_device_option(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def add_device_option(parser: argparse.ArgumentParser, what: str = "where to compute") -> None:
+    """``--device auto|cpu|cuda|mps`` (resolved by `resolve_device`)."""
     parser.add_argument(
         "--device",
         default="auto",
         choices=("auto", "cpu", "cuda", "mps"),
-        help="where to compute (default: auto: cuda, then mps, then cpu)",
+        help=f"{what} (default: auto: cuda, then mps, then cpu)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
 def config_from_args(args: argparse.Namespace) -> StyleConfig:

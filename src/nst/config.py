@@ -115,6 +115,9 @@ class StyleConfig:
     # "none", "luminance" (transfer luminance only, keep the photo's colours) or "histogram"
     # (give the style image the photo's colour statistics first); Gatys et al. 2016.
     preserve_color: str = "none"
+    # Spatial control (Gatys et al. 2017): a mask image the photo's shape whose white, red, green,
+    # blue, yellow, cyan and magenta parts take the 1st, 2nd, ... style; black keeps the photo.
+    mask: str | None = None
 
     def __post_init__(self) -> None:
         validate(self)
@@ -254,6 +257,8 @@ def validate(config: StyleConfig) -> None:
         raise InputError(
             f"preserve_color must be one of {', '.join(PRESERVE_COLOR_MODES)}, got {config.preserve_color!r}"
         )
+    if config.mask is not None and (not isinstance(config.mask, str) or not config.mask):
+        raise InputError("mask must be the path of a mask image")
     if not isinstance(config.weights, str) or not config.weights:
         raise InputError("weights must be 'vgg19-caffe', 'vgg19-torchvision' or a file path")
 

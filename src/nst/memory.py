@@ -268,3 +268,15 @@ def _gib(count: int) -> str:
 
 
 __all__ = ["available_memory", "check_fits", "estimate_memory", "largest_size_that_fits", "min_side"]
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for the errors that mean 'the device ran out of memory' (they differ by backend)."""
+    import torch
+
+    if isinstance(exc, MemoryError) or isinstance(exc, getattr(torch, "OutOfMemoryError", MemoryError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(
+        marker in text for marker in ("out of memory", "can't allocate memory", "failed to allocate")
+    )

@@ -23,19 +23,16 @@ from typing import Any
 import torch
 from PIL import Image
 
-from nst import color, losses
+from nst import color, losses, masks, memory, validation
 from nst.checkpoint import Checkpoint, describe_mismatch, load_checkpoint, run_identity
 from nst.config import StyleConfig
 from nst.errors import InputError, ResourceError
-from nst.features import VGG19Features, deepest
+from nst.features import VGG19Features
 from nst.image import ImageSource, load_image, load_pil, scaled_size, tensor_to_pil
 from nst.weights import load_weights
 
 #: Numerical faults (NaN or infinite loss or pixels) a run recovers from before it gives up.
 MAX_RETRIES = 3
-#: More elongated images are refused: almost surely a mistake (a strip, a banner), and their
-#: short side is too small for the network at any sensible size.
-MAX_ASPECT_RATIO = 20.0
 
 
 @dataclass(frozen=True)
@@ -162,9 +159,14 @@ class Objective:
         content: torch.Tensor,
         styles: Sequence[torch.Tensor],
         style_blend: Sequence[float] | None = None,
+        regions: torch.Tensor | None = None,
     ) -> None:
+        """``regions`` (1 + len(styles), H, W), from `nst.masks.mask_regions`, gives each style
+        its own part of the picture (channel 0: no style); None blends the styles everywhere."""
         self.extractor = extractor
         self.config = config
+        self.regions: dict[str, torch.Tensor] = {}
+        self.region_targets: dict[str, list[torch.Tensor]] = {}
         self.content_weights = config.content_layer_weights or (1.0,) * len(config.content_layers)
         self.style_weights = config.style_layer_weights or (1.0,) * len(config.style_layers)
         blend = list(style_blend) if style_blend is not None else [1.0 / len(styles)] * len(styles)
@@ -173,12 +175,19 @@ class Objective:
             self.content_targets = {k: content_features[k].detach() for k in config.content_layers}
             self.positions = {k: v.shape[-2] * v.shape[-1] for k, v in content_features.items()}
             self.style_targets: dict[str, torch.Tensor] = {}
-            for style, share in zip(styles, blend, strict=False):
+            for style, share in zip(styles, blend, strict=True):
                 style_features = extractor(style)
                 for layer in config.style_layers:
-                    gram = losses.gram_target(style_features[layer], self.positions[layer]) * share
+                    gram = losses.gram_target(style_features[layer], self.positions[layer])
+                    if regions is not None:  # each region matches its own style's Gram, per position
+                        self.region_targets.setdefault(layer, []).append(gram / self.positions[layer])
+                        continue
                     previous = self.style_targets.get(layer)
-                    self.style_targets[layer] = gram if previous is None else previous + gram
+                    self.style_targets[layer] = gram * share if previous is None else previous + gram * share
+            if regions is not None:
+                for layer in config.style_layers:
+                    h, w = content_features[layer].shape[-2:]
+                    self.regions[layer] = masks.resize_regions(regions.to(content.device), h, w)
 
     def __call__(self, image: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         cfg = self.config
@@ -189,12 +198,25 @@ class Objective:
             terms[f"content:{layer}"] = w * losses.content_loss(features[layer], self.content_targets[layer])
             total = total + cfg.content_weight * terms[f"content:{layer}"]
         for layer, w in zip(cfg.style_layers, self.style_weights, strict=False):
-            terms[f"style:{layer}"] = w * losses.style_loss(features[layer], self.style_targets[layer])
+            terms[f"style:{layer}"] = w * self._style_term(layer, features[layer])
             total = total + cfg.style_weight * terms[f"style:{layer}"]
         if cfg.tv_weight:
             terms["tv"] = losses.tv_loss(image)
             total = total + cfg.tv_weight * terms["tv"]
         return total, terms
+
+    def _style_term(self, layer: str, features: torch.Tensor) -> torch.Tensor:
+        if not self.regions:
+            return losses.style_loss(features, self.style_targets[layer])
+        # Gatys et al. 2017: a guided Gram per region, weighted by the region's share of the picture.
+        weights = self.regions[layer]
+        term = features.new_zeros(())
+        for region, target in enumerate(self.region_targets[layer], start=1):
+            share = weights[region].mean()
+            if share > 0:
+                gram = losses.masked_gram(features, weights[region])
+                term = term + share * losses.style_loss_per_position(gram, target)
+        return term
 
     def breakdown(self, total: torch.Tensor, terms: dict[str, torch.Tensor]) -> LossBreakdown:
         """Python floats of the weighted terms (one host sync)."""
@@ -296,8 +318,11 @@ def transfer_style(
     content_full = _as_pil_or_tensor(content)
     styles_full = [_as_pil_or_tensor(s) for s in styles]
     plan = config.scale_plan(config.resolve_size(device.type))
-    _check_inputs(config, plan, content_full, styles_full)
-    _check_checkpoint_options(checkpoint, checkpoint_every, checkpoint_seconds, resume)
+    validation.check_inputs(config, plan, content_full, styles_full)
+    regions = None
+    if config.mask is not None:
+        regions = masks.mask_regions(load_pil(config.mask), len(styles), validation.dimensions(content_full))
+    validation.check_checkpoint_options(checkpoint, checkpoint_every, checkpoint_seconds, resume)
 
     run = _RunState(lr=_initial_lr(config))
     saver: _Checkpointer | None = None
@@ -335,7 +360,7 @@ def transfer_style(
                 run.begin_scale(index, start, _initial_lr(config))
             elif run.image is not None and run.image.shape[-2:] != target_content.shape[-2:]:
                 raise InputError("the checkpoint's image does not have this run's size; start again")
-            objective = Objective(extractor, config, target_content, style_ts, blend)
+            objective = Objective(extractor, config, target_content, style_ts, blend, regions)
             outcome = _optimise(
                 objective, config, iterations, callback, started, run, saver,
                 scales=len(plan), total_iterations=total_iterations,
@@ -348,11 +373,11 @@ def transfer_style(
     except KeyboardInterrupt:
         raise _interrupted(run, saver, config, plan, content_full, device, started) from None
     except Exception as exc:
-        if _is_out_of_memory(exc):
+        if memory.is_out_of_memory(exc):
             raise ResourceError(_out_of_memory_message(run, plan, content_full, device)) from None
         raise
     assert outcome is not None and content_t is not None
-    image = _finished_image(config, outcome.image, content_t)
+    image = _finished_image(config, outcome.image, content_t, regions)
     finished = time.perf_counter()
     return StyleResult(
         image=tensor_to_pil(image),
@@ -369,9 +394,16 @@ def transfer_style(
     )
 
 
-def _finished_image(config: StyleConfig, image: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+def _finished_image(
+    config: StyleConfig, image: torch.Tensor, content: torch.Tensor, regions: torch.Tensor | None
+) -> torch.Tensor:
     if config.preserve_color == "luminance":
-        return color.recombine_chroma(image, content)
+        image = color.recombine_chroma(image, content)
+    if regions is not None:
+        # Where the mask is black the photo itself shows, blended over a few pixels at the edges.
+        keep = masks.resize_regions(regions.to(image.device), *image.shape[-2:])[:1].unsqueeze(0)
+        keep = torch.nn.functional.avg_pool2d(keep, 5, stride=1, padding=2, count_include_pad=False)
+        image = image * (1 - keep) + content * keep
     return image
 
 
@@ -380,83 +412,11 @@ def _initial_lr(config: StyleConfig) -> float:
     return 1.0 if config.optimizer == "lbfgs" else config.lr
 
 
-def _dimensions(source: Image.Image | torch.Tensor) -> tuple[int, int]:
-    if isinstance(source, torch.Tensor):
-        if source.dim() not in (3, 4):
-            raise InputError(f"expected a (3, H, W) or (1, 3, H, W) tensor, got {tuple(source.shape)}")
-        return int(source.shape[-1]), int(source.shape[-2])
-    return source.size
-
-
-def _check_inputs(
-    config: StyleConfig,
-    plan: list[tuple[int, int]],
-    content: Image.Image | torch.Tensor,
-    styles: list[Image.Image | torch.Tensor],
-) -> None:
-    """Refuse, before any slow work, images the network cannot see at some scale of this run."""
-    from nst.memory import min_side
-
-    if config.init == "noise" and config.seed >= 2**64:
-        raise InputError(f"seed must be below 2**64 for a noise start, got {config.seed}")
-    need = min_side(config)
-    layer = deepest(tuple(config.content_layers) + tuple(config.style_layers))
-    checks = [("content image", content, [size for size, _ in plan])]
-    for number, source in enumerate(styles, start=1):
-        name = "style image" if len(styles) == 1 else f"style image {number}"
-        checks.append((name, source, [config.style_longest_side(size) for size, _ in plan]))
-    for name, source, sides in checks:
-        width, height = _dimensions(source)
-        if min(width, height) < 1:
-            raise InputError(f"{name} has no pixels")
-        ratio = max(width, height) / min(width, height)
-        if ratio > MAX_ASPECT_RATIO:
-            raise InputError(
-                f"{name} is {width}x{height} px, an aspect ratio of {ratio:.0f}:1; "
-                f"more than {MAX_ASPECT_RATIO:g}:1 is refused"
-            )
-        for longest in sides:
-            w, h = scaled_size(width, height, longest)
-            if min(w, h) < need:
-                hint = "a larger size or fewer scales" if len(plan) > 1 else "a larger size"
-                raise InputError(
-                    f"{name} would be {w}x{h} px at {longest} px, too small for layer {layer}, "
-                    f"which needs at least {need} px per side; use {hint}"
-                )
-
-
-def _check_checkpoint_options(
-    checkpoint: str | os.PathLike | None,
-    every: int | None,
-    seconds: float | None,
-    resume: bool,
-) -> None:
-    if resume and checkpoint is None:
-        raise InputError("resume needs the checkpoint to resume from")
-    if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 0):
-        raise InputError(f"checkpoint_every must be a whole number >= 0, got {every!r}")
-    if seconds is not None and (
-        not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0
-    ):
-        raise InputError(f"checkpoint_seconds must be a finite number >= 0, got {seconds!r}")
-    if checkpoint is not None and not Path(checkpoint).parent.is_dir():
-        raise InputError(f"checkpoint folder '{Path(checkpoint).parent}' does not exist")
-
-
-def _is_out_of_memory(exc: BaseException) -> bool:
-    if isinstance(exc, MemoryError) or isinstance(exc, getattr(torch, "OutOfMemoryError", MemoryError)):
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and any(
-        marker in text for marker in ("out of memory", "can't allocate memory", "failed to allocate")
-    )
-
-
 def _out_of_memory_message(
     run: _RunState, plan: list[tuple[int, int]], content: Image.Image | torch.Tensor, device: torch.device
 ) -> str:
     scale = max(run.scale, 1)
-    w, h = scaled_size(*_dimensions(content), plan[scale - 1][0])
+    w, h = scaled_size(*validation.dimensions(content), plan[scale - 1][0])
     where = f"scale {scale} of {len(plan)}, " if len(plan) > 1 else ""
     return f"ran out of memory on {device} ({where}{w}x{h} px); use a smaller size"
 
@@ -515,9 +475,6 @@ def _resumed_state(saver: _Checkpointer, plan: list[tuple[int, int]], device: to
         best = LossBreakdown.from_dict(saved.best_losses) if saved.best_losses is not None else None
     except (KeyError, TypeError, ValueError):
         raise InputError(f"checkpoint '{saver.path}' has a damaged loss history") from None
-    if saved.rng_state is not None:
-        # Continue the global random stream where the killed run left it.
-        torch.set_rng_state(saved.rng_state)
     return _RunState(
         lr=saved.lr,
         scale=saved.scale,

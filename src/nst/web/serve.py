@@ -36,6 +36,8 @@ def is_loopback(host: str) -> bool:
 
 def add_serve_options(parser: argparse.ArgumentParser) -> None:
     """Options of `nst serve`."""
+    from nst.cli import add_device_option  # here: nst.cli imports this module while building
+
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument(
@@ -49,12 +51,7 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
         help=f"require this token on every API call (default: ${TOKEN_ENV}); needed to listen "
         "on anything but loopback. Prefer the environment variable: others can read arguments",
     )
-    parser.add_argument(
-        "--device",
-        default="auto",
-        choices=("auto", "cpu", "cuda", "mps"),
-        help="where the worker computes (default: auto)",
-    )
+    add_device_option(parser, "where the worker computes")
     parser.add_argument(
         "--queue-size", type=int, default=16, help="waiting jobs allowed; more get 429 (default: 16)"
     )
