@@ -171,6 +171,12 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         help=f"stop when the loss fell less than this fraction in --patience iterations; "
         f"0 never stops early (default: {d.tolerance:g})",
     )
+    g.add_argument(
+        "--history-size",
+        type=_number(int),
+        default=d.history_size,
+        help=f"L-BFGS memory: how many past steps shape the next (default: {d.history_size})",
+    )
     g.add_argument("--patience", type=_number(int), default=d.patience, help=f"(default: {d.patience})")
     g.add_argument(
         "--weights",
