@@ -234,6 +234,13 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         help=f"keep the photo's colours (default: {d.preserve_color})",
     )
     g.add_argument(
+        "--tile-size",
+        type=_number(int),
+        default=d.tile_size,
+        help="optimise levels larger than this in overlapping tiles, bounding memory "
+        "(default: auto: 1024 px tiles above 2048 px)",
+    )
+    g.add_argument(
         "--mask",
         default=d.mask,
         metavar="MASK.png",

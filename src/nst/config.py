@@ -30,6 +30,9 @@ AUTO_COARSEST_SIZE = 90
 #: are cheap (a level at half the size costs a quarter) and settle the composition; the finer ones
 #: only refine it. Measured in docs/performance.md.
 AUTO_SCALE_ITERATIONS: tuple[int, ...] = (150, 80, 40)
+#: Larger levels are tiled by default (a whole 2048 px level needs about 17 GB with L-BFGS).
+AUTO_TILE_ABOVE = 2048
+AUTO_TILE_SIZE = 1024
 
 
 def auto_scale_count(final_size: int, ratio: float) -> int:
@@ -118,6 +121,10 @@ class StyleConfig:
     # Spatial control (Gatys et al. 2017): a mask image the photo's shape whose white, red, green,
     # blue, yellow, cyan and magenta parts take the 1st, 2nd, ... style; black keeps the photo.
     mask: str | None = None
+    # Levels whose longest side exceeds `tile_size` are optimised in overlapping tiles of that
+    # size, so memory stays bounded at any size. None: tile only above AUTO_TILE_ABOVE px (a
+    # whole 2048 px level needs about 17 GB), in 1024 px tiles.
+    tile_size: int | None = None
 
     def __post_init__(self) -> None:
         validate(self)
@@ -154,6 +161,12 @@ class StyleConfig:
             auto = AUTO_SCALE_ITERATIONS + (AUTO_SCALE_ITERATIONS[-1],) * count
             iterations = tuple(min(self.iterations, n) for n in auto[:count])
         return list(zip(sizes, iterations, strict=True))
+
+    def tile_for(self, level_size: int) -> int | None:
+        """The tile size for a pyramid level of this longest side, or None to see it whole."""
+        if self.tile_size is not None:
+            return self.tile_size if level_size > self.tile_size else None
+        return AUTO_TILE_SIZE if level_size > AUTO_TILE_ABOVE else None
 
     def style_longest_side(self, output_size: int) -> int:
         """Longest side of the style image for an output whose longest side is ``output_size``."""
@@ -257,6 +270,10 @@ def validate(config: StyleConfig) -> None:
         raise InputError(
             f"preserve_color must be one of {', '.join(PRESERVE_COLOR_MODES)}, got {config.preserve_color!r}"
         )
+    if config.tile_size is not None:
+        _positive_int("tile_size", config.tile_size, maximum=16384)
+        if config.tile_size < 64:
+            raise InputError(f"tile_size must be at least 64 px, got {config.tile_size}")
     if config.mask is not None and (not isinstance(config.mask, str) or not config.mask):
         raise InputError("mask must be the path of a mask image")
     if not isinstance(config.weights, str) or not config.weights:

@@ -128,12 +128,17 @@ def estimate_memory(
     peak = 0.0
     for longest, _ in config.scale_plan(final):
         pixels = _pixels(aspect, longest)  # type: ignore[arg-type]
-        activations = SAFETY * per_pixel * pixels
-        optimizer = OPTIMIZER_FRAGMENTATION[kind] * optimizer_vectors * 3 * pixels * _FLOAT
+        style_pixels = _pixels(aspect, config.style_longest_side(longest))
+        tile = config.tile_for(longest)
+        # A tiled level holds whole-level images, but the network and optimiser see one tile
+        # (and a style tile with its context margin) at a time.
+        seen = min(pixels, tile * tile) if tile else pixels
+        style_seen = min(style_pixels, (tile + 256) ** 2) if tile else style_pixels
+        activations = SAFETY * per_pixel * seen
+        optimizer = OPTIMIZER_FRAGMENTATION[kind] * optimizer_vectors * 3 * seen * _FLOAT
         images = 8 * 3 * pixels * _FLOAT  # content, start, best, last evaluated, gradients, copies
         # Each style image goes through the network without gradients: two layers alive at once.
-        style_pixels = _pixels(aspect, config.style_longest_side(longest))
-        style_pass = SAFETY * 2 * _BLOCK_CHANNELS[1] * style_pixels * _FLOAT
+        style_pass = SAFETY * 2 * _BLOCK_CHANNELS[1] * style_seen * _FLOAT
         targets = styles * 3 * style_pixels * _FLOAT
         peak = max(peak, max(activations, style_pass) + optimizer + images + targets)
     if not include_weights:

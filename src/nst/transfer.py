@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from PIL import Image
 
-from nst import color, losses, masks, memory, validation
+from nst import color, losses, masks, memory, tiling, validation
 from nst.checkpoint import Checkpoint, describe_mismatch, load_checkpoint, run_identity
 from nst.config import StyleConfig
 from nst.errors import InputError, ResourceError
@@ -160,9 +160,12 @@ class Objective:
         styles: Sequence[torch.Tensor],
         style_blend: Sequence[float] | None = None,
         regions: torch.Tensor | None = None,
+        style_grams: dict[str, list[torch.Tensor]] | None = None,
     ) -> None:
         """``regions`` (1 + len(styles), H, W), from `nst.masks.mask_regions`, gives each style
-        its own part of the picture (channel 0: no style); None blends the styles everywhere."""
+        its own part of the picture (channel 0: no style); None blends the styles everywhere.
+        ``style_grams`` ({layer: one per-position Gram per style}, see `style_grams`) replaces
+        computing them from ``styles``, for tiles of a picture too large to see whole."""
         self.extractor = extractor
         self.config = config
         self.regions: dict[str, torch.Tensor] = {}
@@ -174,16 +177,15 @@ class Objective:
             content_features = extractor(content)
             self.content_targets = {k: content_features[k].detach() for k in config.content_layers}
             self.positions = {k: v.shape[-2] * v.shape[-1] for k, v in content_features.items()}
+            if style_grams is None:
+                style_grams = compute_style_grams(extractor, config, styles)
             self.style_targets: dict[str, torch.Tensor] = {}
-            for style, share in zip(styles, blend, strict=True):
-                style_features = extractor(style)
-                for layer in config.style_layers:
-                    gram = losses.gram_target(style_features[layer], self.positions[layer])
-                    if regions is not None:  # each region matches its own style's Gram, per position
-                        self.region_targets.setdefault(layer, []).append(gram / self.positions[layer])
-                        continue
-                    previous = self.style_targets.get(layer)
-                    self.style_targets[layer] = gram * share if previous is None else previous + gram * share
+            for layer in config.style_layers:
+                if regions is not None:  # each region matches its own style's Gram, per position
+                    self.region_targets[layer] = list(style_grams[layer])
+                else:
+                    mixed = sum(g * share for g, share in zip(style_grams[layer], blend, strict=True))
+                    self.style_targets[layer] = mixed * self.positions[layer]  # type: ignore[operator]
             if regions is not None:
                 for layer in config.style_layers:
                     h, w = content_features[layer].shape[-2:]
@@ -245,6 +247,49 @@ def build_extractor(config: StyleConfig, device: torch.device | str = "cpu") -> 
     weights = load_weights(config.weights)
     layers = tuple(config.content_layers) + tuple(config.style_layers)
     return VGG19Features(weights, layers, pooling=config.pooling).to(device)
+
+
+def compute_style_grams(
+    extractor: VGG19Features, config: StyleConfig, styles: Sequence[torch.Tensor], tile: int | None = None
+) -> dict[str, list[torch.Tensor]]:
+    """Per-position Gram matrices of each style image at each style layer: {layer: [one per style]}.
+
+    With ``tile``, a large style image is seen in non-overlapping tiles and their Grams summed
+    (a Gram matrix is a sum over positions), so memory is bounded by the tile, not the image.
+    """
+    grams: dict[str, list[torch.Tensor]] = {layer: [] for layer in config.style_layers}
+    with torch.no_grad():
+        for style in styles:
+            h, w = style.shape[-2:]
+            step = tile or max(h, w)
+            sums: dict[str, torch.Tensor] = {}
+            positions: dict[str, int] = {}
+            # Each tile is seen with a margin of context around it, so that the deep layers'
+            # responses in it are those of the whole image; only the tile's own positions count.
+            margin = 0 if step >= max(h, w) else min(128, step // 2)
+            for top in range(0, h, step):
+                for left in range(0, w, step):
+                    y0, x0 = max(0, top - margin), max(0, left - margin)
+                    piece = style[..., y0 : min(h, top + step + margin), x0 : min(w, left + step + margin)]
+                    if min(piece.shape[-2:]) < 16:
+                        continue  # a sliver at the edge: too small for the network, negligible
+                    features = extractor(piece)
+                    for layer in config.style_layers:
+                        stride = piece.shape[-1] / features[layer].shape[-1]
+                        inner = (
+                            ...,
+                            slice(round((top - y0) / stride), round((min(h, top + step) - y0) / stride)),
+                            slice(round((left - x0) / stride), round((min(w, left + step) - x0) / stride)),
+                        )
+                        f = features[layer][inner]
+                        if f.numel() == 0:
+                            continue
+                        gram = losses.gram_matrix(f).mean(dim=0, keepdim=True)
+                        sums[layer] = sums[layer] + gram if layer in sums else gram
+                        positions[layer] = positions.get(layer, 0) + f.shape[-2] * f.shape[-1]
+            for layer in config.style_layers:
+                grams[layer].append(sums[layer] / positions[layer])
+    return grams
 
 
 def _as_list(style: StyleSources) -> list[ImageSource]:
@@ -360,11 +405,18 @@ def transfer_style(
                 run.begin_scale(index, start, _initial_lr(config))
             elif run.image is not None and run.image.shape[-2:] != target_content.shape[-2:]:
                 raise InputError("the checkpoint's image does not have this run's size; start again")
-            objective = Objective(extractor, config, target_content, style_ts, blend, regions)
-            outcome = _optimise(
-                objective, config, iterations, callback, started, run, saver,
-                scales=len(plan), total_iterations=total_iterations,
-            )  # fmt: skip
+            tile = config.tile_for(size)
+            if tile is None:
+                objective = Objective(extractor, config, target_content, style_ts, blend, regions)
+                outcome = _optimise(
+                    objective, config, iterations, callback, started, run, saver,
+                    scales=len(plan), total_iterations=total_iterations,
+                )  # fmt: skip
+            else:
+                outcome = _optimise_tiled(
+                    extractor, config, target_content, style_ts, blend, regions, tile, iterations,
+                    callback, started, run, scales=len(plan), total_iterations=total_iterations,
+                )  # fmt: skip
             stop_reason = (
                 outcome.stop_reason if len(plan) == 1 else f"scale {index} ({size} px): {outcome.stop_reason}"
             )
@@ -764,6 +816,62 @@ def _optimise(
         with torch.no_grad():
             run.best_losses = objective.breakdown(*objective(run.best_image))
     return _Outcome(run.best_image, run.best_losses, run.iteration, stop_reason, stopped_by_request, failed)
+
+
+def _optimise_tiled(
+    extractor: VGG19Features,
+    config: StyleConfig,
+    content: torch.Tensor,
+    styles: list[torch.Tensor],
+    blend: list[float],
+    regions: torch.Tensor | None,
+    tile: int,
+    iterations: int,
+    callback: Callback | None,
+    started: float,
+    run: _RunState,
+    *,
+    scales: int,
+    total_iterations: int,
+) -> _Outcome:
+    """One level too large to see whole: optimise it tile by tile (see `nst.tiling`).
+
+    Each tile starts from the picture as its neighbours left it and matches the whole level's
+    style statistics; it is pasted back feathered across the overlap. Tiled levels are not
+    checkpointed (an interrupt keeps the previous level's image).
+    """
+    assert run.image is not None
+    canvas = run.image.detach().clone()
+    grams = compute_style_grams(extractor, config, styles, tile)
+    h, w = canvas.shape[-2:]
+    level_regions = masks.resize_regions(regions.to(canvas.device), h, w) if regions is not None else None
+    overlap = max(16, tile // 8)
+    history = list(run.history)
+    outcome: _Outcome | None = None
+    run.consistent = False  # the level's state lives in the tiles until the last is pasted
+    for top, left, bottom, right in tiling.tile_boxes(h, w, tile, overlap):
+        window = (..., slice(top, bottom), slice(left, right))
+        part = _RunState(lr=_initial_lr(config), history=history)
+        part.begin_scale(run.scale, canvas[window], _initial_lr(config))
+        objective = Objective(
+            extractor, config, content[window], [], blend,
+            level_regions[window] if level_regions is not None else None, style_grams=grams,
+        )  # fmt: skip
+        outcome = _optimise(
+            objective, config, iterations, callback, started, part, None,
+            scales=scales, total_iterations=total_iterations,
+        )  # fmt: skip
+        tiling.paste(canvas, outcome.image, (top, left, bottom, right), overlap)
+        history = part.history
+        if outcome.stopped_by_request or outcome.failed:
+            break
+    assert outcome is not None
+    run.history[:] = history
+    run.iteration = iterations
+    run.image = run.best_image = canvas
+    run.best_losses = outcome.losses
+    return _Outcome(canvas, outcome.losses, outcome.iterations, outcome.stop_reason,
+                    outcome.stopped_by_request, outcome.failed)  # fmt: skip
 
 
 def _converged(history: list[LossBreakdown], config: StyleConfig) -> bool:
