@@ -40,6 +40,7 @@ def test_tiled_level_runs_and_matches_untiled_size(extractor, images):
     assert result.image.size == (96, 64)
     # Two tiles of 4 iterations, numbered on from one another.
     assert [p.iteration for p in seen] == list(range(1, 9))
+    assert seen[-1].max_iterations == 8
     assert torch.isfinite(result.tensor).all()
     assert (result.tensor - content).abs().mean() > 0.01  # it was painted
 

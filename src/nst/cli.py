@@ -339,6 +339,8 @@ class ProgressPrinter:
 
     def __call__(self, progress: nst.Progress) -> None:
         if self.bar is not None:
+            if self.bar.total != progress.max_iterations:  # tiled levels add iterations
+                self.bar.total = progress.max_iterations
             self.bar.update(progress.iteration - self.bar.n)  # a resumed run starts mid-way
             loss = progress.losses
             self.bar.set_postfix_str(

@@ -11,6 +11,11 @@ from __future__ import annotations
 import torch
 
 
+def overlap_for(tile: int) -> int:
+    """Pixels shared by neighbouring tiles: an eighth of the tile, enough for a smooth ramp."""
+    return max(16, tile // 8)
+
+
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     """Start offsets of tiles of ``tile`` px covering ``length`` px with at least ``overlap`` shared."""
     if length <= tile:

@@ -385,7 +385,10 @@ def transfer_style(
     outcome: _Outcome | None = None
     content_t: torch.Tensor | None = None
     stop_reason = ""
-    total_iterations = sum(iterations for _, iterations in plan)
+    total_iterations = sum(
+        iterations * _tile_count(config, size, validation.dimensions(content_full))
+        for size, iterations in plan
+    )
     try:
         for index, (size, iterations) in enumerate(plan, start=1):
             if index < run.scale:
@@ -845,7 +848,7 @@ def _optimise_tiled(
     grams = compute_style_grams(extractor, config, styles, tile)
     h, w = canvas.shape[-2:]
     level_regions = masks.resize_regions(regions.to(canvas.device), h, w) if regions is not None else None
-    overlap = max(16, tile // 8)
+    overlap = tiling.overlap_for(tile)
     history = list(run.history)
     outcome: _Outcome | None = None
     run.consistent = False  # the level's state lives in the tiles until the last is pasted
@@ -872,6 +875,15 @@ def _optimise_tiled(
     run.best_losses = outcome.losses
     return _Outcome(canvas, outcome.losses, outcome.iterations, outcome.stop_reason,
                     outcome.stopped_by_request, outcome.failed)  # fmt: skip
+
+
+def _tile_count(config: StyleConfig, size: int, dimensions: tuple[int, int]) -> int:
+    """How many tiles a level of this longest side is optimised in (1: whole)."""
+    tile = config.tile_for(size)
+    if tile is None:
+        return 1
+    width, height = scaled_size(*dimensions, size)
+    return len(tiling.tile_boxes(height, width, tile, tiling.overlap_for(tile)))
 
 
 def _converged(history: list[LossBreakdown], config: StyleConfig) -> bool:
