@@ -2,7 +2,7 @@
 
 A checkpoint holds everything the loop needs to continue exactly where it was: the image being
 optimised at the current scale, the optimiser's state, the scale and iteration, the loss history,
-the best image so far, the RNG state, and the run's identity (settings, scale plan and fingerprints
+the best image so far, and the run's identity (settings, scale plan and fingerprints
 of the input pixels) so that a resume with other settings or other images is refused.
 
 Writes are atomic (a temporary file in the same folder, flushed, then renamed over the old one), so
@@ -54,6 +54,7 @@ class Checkpoint:
     lr: float
     faults: int = 0
     events: list[str] = field(default_factory=list)
+    # Written by earlier versions; nothing reads it (nst draws noise from its own seeded generator).
     rng_state: torch.Tensor | None = None
     elapsed: float = 0.0
 

@@ -670,7 +670,6 @@ class _Checkpointer:
             lr=run.lr,
             faults=run.faults,
             events=list(run.events),
-            rng_state=torch.get_rng_state(),
             elapsed=elapsed,
         ).save(self.path)
         self.last = time.monotonic()
