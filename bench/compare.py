@@ -40,7 +40,7 @@ def evaluator(size: int, content: str, style: str):
     import torch
 
     import nst
-    from nst.transfer import Objective
+    from nst.objective import Objective
 
     config = nst.StyleConfig(size=size)
     objective = Objective(
@@ -59,7 +59,7 @@ def run_reference(size: int, content: str, style: str, iterations: int, out: Pat
     import torch
 
     import nst
-    from nst.transfer import Objective
+    from nst.objective import Objective
 
     started = time.perf_counter()
     config = nst.StyleConfig(size=size)

@@ -31,7 +31,7 @@ from PIL import Image
 import nst
 import nst.transfer
 from nst import cli
-from nst.transfer import Objective
+from nst.objective import Objective
 
 # --------------------------------------------------------------------------- inputs
 

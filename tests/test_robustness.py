@@ -23,7 +23,7 @@ import nst
 from nst import memory
 from nst.checkpoint import Checkpoint, describe_mismatch, fingerprint, load_checkpoint
 from nst.errors import InputError, ResourceError
-from nst.transfer import Objective
+from nst.objective import Objective
 
 
 def _config(**changes):

@@ -11,15 +11,9 @@ from nst.errors import InputError, NSTError, ResourceError, WeightsError
 from nst.features import LAYER_NAMES, VGG19Features
 from nst.image import load_image, read_metadata, save_image
 from nst.memory import estimate_memory
-from nst.transfer import (
-    Interrupted,
-    LossBreakdown,
-    Progress,
-    StyleResult,
-    build_extractor,
-    stylize,
-    transfer_style,
-)
+from nst.objective import LossBreakdown
+from nst.optimise import Progress
+from nst.transfer import Interrupted, StyleResult, build_extractor, stylize, transfer_style
 from nst.weights import load_weights
 
 __version__ = "0.1.0"

@@ -1,0 +1,361 @@
+"""The optimisation loop of one pyramid level: L-BFGS or Adam, progress, stopping, recovery.
+
+`optimise` runs a level seen whole; `optimise_tiled` a level too large for that, tile by tile.
+Both keep a `RunState` current after every iteration, so that an interrupt can report the best
+image so far and a `Checkpointer` can save a state the loop can continue from. Every iteration
+is reported to the caller's callback as a frozen `Progress`; a callback that returns True stops
+the loop. A NaN or infinite loss rolls back to the best image and restarts the optimiser with a
+smaller step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nst import masks, tiling
+from nst.checkpoint import Checkpoint
+from nst.config import StyleConfig
+from nst.errors import InputError
+from nst.features import VGG19Features
+from nst.image import scaled_size
+from nst.objective import LossBreakdown, Objective, compute_style_grams
+
+MAX_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the loop reports after each iteration.
+
+    ``losses`` are those of ``image`` (the image the optimiser just evaluated); ``content`` and
+    ``style`` there are already weighted (alpha * L_content, beta * L_style).
+    """
+
+    iteration: int
+    max_iterations: int
+    scale: int
+    scales: int
+    size: tuple[int, int]
+    losses: LossBreakdown
+    elapsed: float
+    image: torch.Tensor
+
+
+Callback = Callable[[Progress], bool | None]
+
+
+def initial_lr(config: StyleConfig) -> float:
+    # L-BFGS's step is scaled by its own line model; 1 is torch's and the literature's setting.
+    return 1.0 if config.optimizer == "lbfgs" else config.lr
+
+
+@dataclass
+class Outcome:
+    image: torch.Tensor
+    losses: LossBreakdown
+    iterations: int
+    stop_reason: str
+    stopped_by_request: bool = False
+    failed: bool = False
+
+
+@dataclass
+class RunState:
+    """Where a run is, kept current by the loop so that an interrupt can report or checkpoint it.
+
+    ``consistent`` is True only while the fields describe one state the loop can continue from:
+    between iterations, and while the objective is being evaluated (an optimiser changes nothing
+    before its closure returns). ``history`` holds every finished iteration of every scale; the
+    last ``iteration`` of them are this scale's.
+    """
+
+    lr: float
+    scale: int = 0
+    iteration: int = 0
+    image: torch.Tensor | None = None
+    best_image: torch.Tensor | None = None
+    best_total: float = math.inf
+    best_losses: LossBreakdown | None = None
+    history: list[LossBreakdown] = field(default_factory=list)
+    optimizer: torch.optim.Optimizer | None = None
+    optimizer_state: dict[str, Any] | None = None
+    loss_scale: float | None = None
+    faults: int = 0
+    events: list[str] = field(default_factory=list)
+    elapsed_before: float = 0.0
+    consistent: bool = False
+
+    @property
+    def offset(self) -> int:
+        """Iterations finished at earlier scales."""
+        return len(self.history) - self.iteration
+
+    def begin_scale(self, scale: int, start: torch.Tensor, lr: float) -> None:
+        self.consistent = False
+        self.scale, self.iteration, self.lr = scale, 0, lr
+        self.image = start.detach().clone()
+        self.best_image, self.best_total = self.image, math.inf
+        self.optimizer, self.optimizer_state, self.loss_scale = None, None, None
+        self.consistent = True
+
+
+class Checkpointer:
+    """Writes the run's state to ``path`` when due; knows the run's identity for a resume."""
+
+    def __init__(self, path: Path, identity: dict[str, Any], every: int | None, seconds: float | None):
+        self.path = path
+        self.identity = identity
+        self.every = every or 0
+        self.seconds = seconds or 0.0
+        self.last = time.monotonic()
+
+    def due(self, finished: int) -> bool:
+        if self.every and finished % self.every == 0:
+            return True
+        return bool(self.seconds) and time.monotonic() - self.last >= self.seconds
+
+    def save(self, run: RunState, elapsed: float) -> None:
+        assert run.image is not None and run.best_image is not None
+        optimizer_state = run.optimizer.state_dict() if run.optimizer is not None else run.optimizer_state
+        Checkpoint(
+            identity=self.identity,
+            scale=run.scale,
+            iteration=run.iteration,
+            offset=run.offset,
+            image=run.image.detach().cpu(),
+            best_image=run.best_image.detach().cpu(),
+            best_losses=run.best_losses.to_dict() if run.best_losses is not None else None,
+            history=[h.to_dict() for h in run.history],
+            optimizer=optimizer_state,
+            loss_scale=run.loss_scale,
+            lr=run.lr,
+            faults=run.faults,
+            events=list(run.events),
+            elapsed=elapsed,
+        ).save(self.path)
+        self.last = time.monotonic()
+
+    def discard(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise InputError(f"cannot replace the checkpoint '{self.path}': {exc.strerror}") from None
+
+
+def make_optimizer(config: StyleConfig, image: torch.Tensor, lr: float) -> torch.optim.Optimizer:
+    if config.optimizer == "lbfgs":
+        # One iteration per step() call, so progress and stopping are per iteration; torch keeps
+        # the curvature history across calls. Tolerances are ours (see `converged`), not torch's.
+        return torch.optim.LBFGS(
+            [image], lr=lr, max_iter=1, history_size=config.history_size,
+            tolerance_grad=0.0, tolerance_change=0.0,
+        )  # fmt: skip
+    return torch.optim.Adam([image], lr=lr)
+
+
+def optimise(
+    objective: Objective,
+    config: StyleConfig,
+    iterations: int,
+    callback: Callback | None,
+    started: float,
+    run: RunState,
+    saver: Checkpointer | None,
+    *,
+    scales: int,
+    total_iterations: int,
+) -> Outcome:
+    """Minimise ``objective`` from ``run.image`` (this scale's start, or where a checkpoint left
+    off); return the best image seen and why it stopped. ``run`` is kept current throughout."""
+    assert run.image is not None and run.best_image is not None
+    image = run.image.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+    run.image = image
+    optimizer = make_optimizer(config, image, run.lr)
+    if run.optimizer_state is not None:
+        optimizer.load_state_dict(run.optimizer_state)
+        run.optimizer_state = None
+    run.optimizer = optimizer
+
+    if run.loss_scale is None:
+        # L-BFGS's first step and Adam's steps depend on the loss's magnitude, which depends on the
+        # weights and images; dividing by the starting loss makes every run start near 1.
+        with torch.no_grad():
+            initial_total = float(objective(image.clamp(0, 1))[0])
+        if not math.isfinite(initial_total):
+            raise InputError(
+                f"the loss of the starting image is {initial_total} (content_weight {config.content_weight:g}, "
+                f"style_weight {config.style_weight:g}, tv_weight {config.tv_weight:g}): a weight is too large"
+            )
+        run.loss_scale = 1.0 / initial_total if initial_total > 0 else 1.0
+    loss_scale = run.loss_scale
+    evaluated: dict[str, Any] = {}
+
+    # The loss is taken on the image clamped to [0, 1], the image that will be saved: an optimum
+    # with pixels outside the range loses up to 30% of its quality when clamped afterwards.
+    def closure() -> torch.Tensor:
+        assert run.optimizer is not None
+        run.optimizer.zero_grad(set_to_none=True)
+        total, terms = objective(image.clamp(0, 1))
+        (total * loss_scale).backward()
+        evaluated["total"], evaluated["terms"] = total.detach(), {k: v.detach() for k, v in terms.items()}
+        evaluated["image"] = image.detach().clamp(0, 1)
+        # The optimiser now updates its memory and the image: until the iteration is booked, the
+        # run is not in a state a checkpoint could continue from.
+        run.consistent = False
+        return total * loss_scale
+
+    stop_reason, stopped_by_request, failed = "", False, False
+    size = (image.shape[-1], image.shape[-2])
+    while True:
+        if run.iteration >= iterations:
+            stop_reason = f"reached {iterations} iterations"
+            break
+        if converged(run.history[run.offset :], config):
+            stop_reason = (
+                f"converged at iteration {run.iteration}: loss fell less than "
+                f"{config.tolerance:g} in {config.patience} iterations"
+            )
+            break
+        run.optimizer.step(closure)
+        current = objective.breakdown(evaluated["total"], evaluated["terms"])
+        finite_image = bool(torch.isfinite(evaluated["image"]).all())
+        if not (math.isfinite(current.total) and finite_image):
+            run.faults += 1
+            what = f"loss {current.total}" if finite_image else "NaN or infinite pixels"
+            where = f"iteration {run.offset + run.iteration + 1}"
+            with torch.no_grad():
+                image.copy_(run.best_image)
+            if run.faults > MAX_RETRIES:
+                stop_reason = f"gave up after {run.faults} numerical faults ({what} at {where})"
+                failed = True
+                run.consistent = True
+                break
+            # A fresh optimiser forgets the curvature (or moments) that led here; half the step
+            # keeps it from walking straight back.
+            run.lr /= 2
+            run.optimizer = make_optimizer(config, image, run.lr)
+            run.events.append(
+                f"numerical fault at {where} ({what}): rolled back to the last good image and "
+                f"restarted {config.optimizer} with step {run.lr:g}"
+            )
+            run.consistent = True
+            continue
+        run.history.append(current)
+        run.iteration += 1
+        if current.total < run.best_total:
+            run.best_total, run.best_losses, run.best_image = current.total, current, evaluated["image"]
+        run.consistent = True
+        if callback is not None:
+            progress = Progress(
+                iteration=run.offset + run.iteration,
+                max_iterations=total_iterations,
+                scale=run.scale,
+                scales=scales,
+                size=size,
+                losses=current,
+                elapsed=run.elapsed_before + time.perf_counter() - started,
+                image=evaluated["image"],
+            )
+            if callback(progress):
+                stop_reason = f"stopped by request at iteration {run.offset + run.iteration}"
+                stopped_by_request = True
+                if saver is not None:  # the caller may want to go on later (a server shutting down)
+                    saver.save(run, run.elapsed_before + time.perf_counter() - started)
+                break
+        if saver is not None and saver.due(len(run.history)):
+            saver.save(run, run.elapsed_before + time.perf_counter() - started)
+
+    # The optimiser's last step moved the image after its last evaluation; score that move too.
+    with torch.no_grad():
+        moved = image.detach().clamp(0, 1)
+        total, terms = objective(moved)
+    final = objective.breakdown(total, terms)
+    if math.isfinite(final.total) and final.total < run.best_total and bool(torch.isfinite(moved).all()):
+        run.best_image, run.best_total, run.best_losses = moved, final.total, final
+    if run.best_total == math.inf or run.best_losses is None:
+        # No finite evaluation at this scale (every step faulted): describe the start it kept.
+        with torch.no_grad():
+            run.best_losses = objective.breakdown(*objective(run.best_image))
+    return Outcome(run.best_image, run.best_losses, run.iteration, stop_reason, stopped_by_request, failed)
+
+
+def optimise_tiled(
+    extractor: VGG19Features,
+    config: StyleConfig,
+    content: torch.Tensor,
+    styles: list[torch.Tensor],
+    blend: list[float],
+    regions: torch.Tensor | None,
+    tile: int,
+    iterations: int,
+    callback: Callback | None,
+    started: float,
+    run: RunState,
+    *,
+    scales: int,
+    total_iterations: int,
+) -> Outcome:
+    """One level too large to see whole: optimise it tile by tile (see `nst.tiling`).
+
+    Each tile starts from the picture as its neighbours left it and matches the whole level's
+    style statistics; it is pasted back feathered across the overlap. Tiled levels are not
+    checkpointed (an interrupt keeps the previous level's image).
+    """
+    assert run.image is not None
+    canvas = run.image.detach().clone()
+    grams = compute_style_grams(extractor, config, styles, tile)
+    h, w = canvas.shape[-2:]
+    level_regions = masks.resize_regions(regions.to(canvas.device), h, w) if regions is not None else None
+    overlap = tiling.overlap_for(tile)
+    history = list(run.history)
+    outcome: Outcome | None = None
+    run.consistent = False  # the level's state lives in the tiles until the last is pasted
+    for top, left, bottom, right in tiling.tile_boxes(h, w, tile, overlap):
+        window = (..., slice(top, bottom), slice(left, right))
+        part = RunState(lr=initial_lr(config), history=history)
+        part.begin_scale(run.scale, canvas[window], initial_lr(config))
+        objective = Objective(
+            extractor, config, content[window], [], blend,
+            level_regions[window] if level_regions is not None else None, style_grams=grams,
+        )  # fmt: skip
+        outcome = optimise(
+            objective, config, iterations, callback, started, part, None,
+            scales=scales, total_iterations=total_iterations,
+        )  # fmt: skip
+        tiling.paste(canvas, outcome.image, (top, left, bottom, right), overlap)
+        history = part.history
+        if outcome.stopped_by_request or outcome.failed:
+            break
+    assert outcome is not None
+    run.history[:] = history
+    run.iteration = iterations
+    run.image = run.best_image = canvas
+    run.best_losses = outcome.losses
+    return Outcome(canvas, outcome.losses, outcome.iterations, outcome.stop_reason,
+                    outcome.stopped_by_request, outcome.failed)  # fmt: skip
+
+
+def tile_count(config: StyleConfig, size: int, dimensions: tuple[int, int]) -> int:
+    """How many tiles a level of this longest side is optimised in (1: whole)."""
+    tile = config.tile_for(size)
+    if tile is None:
+        return 1
+    width, height = scaled_size(*dimensions, size)
+    return len(tiling.tile_boxes(height, width, tile, tiling.overlap_for(tile)))
+
+
+def converged(history: list[LossBreakdown], config: StyleConfig) -> bool:
+    """True when the total loss fell by less than ``tolerance`` (relative) over ``patience`` iterations."""
+    if config.tolerance <= 0 or len(history) <= config.patience:
+        return False
+    before, now = history[-1 - config.patience].total, history[-1].total
+    return before > 0 and (before - now) / before < config.tolerance
