@@ -28,6 +28,11 @@ from nst.image import scaled_size
 from nst.objective import LossBreakdown, Objective, compute_style_grams
 
 MAX_RETRIES = 3
+#: Weight of the squared distance of the optimised pixels outside [0, 1], against a loss that
+#: starts at 1 (see ``loss_scale``). At 100 it took the pixels with a saturated channel from 11% to
+#: 8% and the fine-texture energy from 1.24 to 0.94 of the painting's (brad_pitt x the_scream,
+#: 256 px) at the same objective; 1 made no difference.
+RANGE_PENALTY = 100.0
 
 
 @dataclass(frozen=True)
@@ -204,14 +209,19 @@ def optimise(
     def closure() -> torch.Tensor:
         assert run.optimizer is not None
         run.optimizer.zero_grad(set_to_none=True)
-        total, terms = objective(image.clamp(0, 1))
-        (total * loss_scale).backward()
+        shown = image.clamp(0, 1)
+        total, terms = objective(shown)
+        # A channel pushed past 0 or 1 gets no gradient through the clamp and would stay there,
+        # a saturated speck; this penalty (zero inside the range) pulls it back where the loss
+        # can move it again.
+        optimised = total * loss_scale + RANGE_PENALTY * (image - shown).pow(2).mean()
+        optimised.backward()
         evaluated["total"], evaluated["terms"] = total.detach(), {k: v.detach() for k, v in terms.items()}
         evaluated["image"] = image.detach().clamp(0, 1)
         # The optimiser now updates its memory and the image: until the iteration is booked, the
         # run is not in a state a checkpoint could continue from.
         run.consistent = False
-        return total * loss_scale
+        return optimised.detach()
 
     stop_reason, stopped_by_request, failed = "", False, False
     size = (image.shape[-1], image.shape[-2])
