@@ -143,7 +143,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         "--tv-weight",
         type=_number(float),
         default=d.tv_weight,
-        help=f"total-variation smoothing weight (default: {d.tv_weight:g}, the paper has none)",
+        help=f"total-variation smoothing weight against pixel-scale speckle (default: {d.tv_weight:g}; the paper has none: 0)",
     )
     g.add_argument(
         "--pooling",

@@ -374,7 +374,9 @@ def _colour_inputs(
         content_luma = color.luminance(content)
         return content_luma, [color.match_luminance(color.luminance(s), content_luma) for s in styles]
     if config.preserve_color == "histogram":
-        return content, [color.match_color_histogram(s, content) for s in styles]
+        # Clamped: a style with colours no image can have (12% of The Scream's pixels after
+        # matching to brad_pitt) sets Gram targets the clamped output chases with saturated streaks.
+        return content, [color.match_color_histogram(s, content).clamp(0, 1) for s in styles]
     return content, styles
 
 
