@@ -37,6 +37,19 @@ def sky_mask(photo: Path, size: int, out: Path) -> Path:
     return out
 
 
+def side_by_side_crops(paths: list[Path], out: Path, box: tuple[int, int, int, int] = (0, 40, 120, 160),
+                       zoom: int = 3) -> None:  # fmt: skip
+    """The same corner of several pictures, enlarged without smoothing, so grain shows."""
+    from PIL import Image
+
+    crops = [Image.open(p).convert("RGB").crop(box) for p in paths]
+    w, h = (box[2] - box[0]) * zoom, (box[3] - box[1]) * zoom
+    sheet = Image.new("RGB", (len(crops) * w + (len(crops) - 1) * 8, h), "white")
+    for i, crop in enumerate(crops):
+        sheet.paste(crop.resize((w, h), Image.NEAREST), (i * (w + 8), 0))
+    sheet.save(out)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -64,6 +77,8 @@ def main() -> int:
         "style-scale-1": (img["hoovertowernight"], [img["starry_night"]], base),
         "style-scale-2": (img["hoovertowernight"], [img["starry_night"]], base.with_changes(style_scale=2.0)),
         "mask": (img["tubingen"], [img["starry_night"], img["the_scream"]], base.with_changes(mask=str(mask))),
+        "grain-tv0": (img["brad_pitt"], [img["the_scream"]], base.with_changes(tv_weight=0.0)),
+        "pooling-max": (img["brad_pitt"], [img["the_scream"]], base.with_changes(pooling="max")),
     }  # fmt: skip
     timings = {}
     for name, (content, styles, config) in jobs.items():
@@ -77,6 +92,9 @@ def main() -> int:
         timings[name] = {"seconds": round(seconds, 1), "iterations": result.iterations,
                          "size": list(result.image.size), "stop_reason": result.stop_reason}  # fmt: skip
         print(f"{name:18s} {seconds:7.1f} s  {result.iterations:4d} it  {result.image.size}", flush=True)
+    grain = [out / f"gallery-{name}.png" for name in ("grain-tv0", "colour-none", "pooling-max")]
+    if all(path.is_file() for path in grain):
+        side_by_side_crops(grain, out / "gallery-grain-crops.png")
     previous = out / "gallery-timings.json"
     merged = json.loads(previous.read_text()) if previous.exists() else {}
     merged.update(timings)

@@ -1,0 +1,82 @@
+"""Grain: how much fine, pixel-scale texture a stylization has, against the painting's own.
+
+For each content x style pair and each setting, runs nst through the public API and measures
+the output's high-frequency energy: the mean squared difference between the image and a blurred
+copy of it (Gaussian, sigma 1 px), per pixel and channel. The same measure of the style image at
+the size the run used is the painting's own fine texture; "grain" is the ratio of the two (1: as
+fine-grained as the painting, 2: twice its high-frequency energy). The table also has the
+weighted content and style losses, so the price of smoothing in the paper's objective is visible.
+
+    python bench/grain.py                                   # tv 0 / 1e-3 / 1e-2 / 1e-1 at 256 px
+    python bench/grain.py --size 384 --tv 0 0.01 --out runs/grain
+
+Images go to OUT/grain-<pair>-<pooling>-tv<weight>.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import nst
+
+IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
+PAIRS = {
+    "tubingen-starry": ("tubingen.jpg", "starry_night.jpg"),
+    "brad-scream": ("brad_pitt.jpg", "the_scream.jpg"),
+    "hoover-picasso": ("hoovertowernight.jpg", "picasso_selfport1907.jpg"),
+}
+
+
+def high_frequency_energy(image: torch.Tensor) -> float:
+    """Mean squared difference between ``image`` (1, 3, H, W) and its Gaussian blur (sigma 1 px)."""
+    x = torch.arange(-3, 4, dtype=torch.float32)
+    kernel = torch.exp(-(x**2) / 2)
+    kernel = (kernel / kernel.sum()).view(1, 1, 1, -1).repeat(3, 1, 1, 1)
+    padded = torch.nn.functional.pad(image, (3, 3, 3, 3), mode="reflect")
+    blurred = torch.nn.functional.conv2d(padded, kernel, groups=3)
+    blurred = torch.nn.functional.conv2d(blurred, kernel.transpose(-1, -2), groups=3)
+    return float((image - blurred).pow(2).mean())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--tv", type=float, nargs="+", default=[0.0, 1e-3, 1e-2, 1e-1])
+    parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=list(PAIRS))
+    parser.add_argument("--pooling", default=nst.StyleConfig.pooling, choices=["avg", "max"])
+    parser.add_argument("--out", default="runs/grain")
+    args = parser.parse_args()
+    if not IMAGES.is_dir():
+        print(f"skipped: {IMAGES} is absent")
+        return 0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"size {args.size}, pooling {args.pooling}, other settings nst's defaults")
+    print(
+        f"{'pair':18s} {'tv':>7} {'content':>9} {'style':>9} {'HF out':>8} {'HF art':>8} {'grain':>6} {'s':>6}"
+    )
+    for pair in args.pairs:
+        content, style = (IMAGES / name for name in PAIRS[pair])
+        for tv in args.tv:
+            config = nst.StyleConfig(size=args.size, tv_weight=tv, pooling=args.pooling)
+            started = time.perf_counter()
+            result = nst.transfer_style(content, style, config)
+            seconds = time.perf_counter() - started
+            nst.save_image(result.image, out / f"grain-{pair}-{args.pooling}-tv{tv:g}.png")
+            painting = nst.load_image(style, config.style_longest_side(args.size))
+            hf_out, hf_art = high_frequency_energy(result.tensor), high_frequency_energy(painting)
+            print(f"{pair:18s} {tv:>7g} {result.losses.content:>9.2e} {result.losses.style:>9.2e} "
+                  f"{hf_out * 1e3:>8.3f} {hf_art * 1e3:>8.3f} {hf_out / hf_art:>6.2f} {seconds:>6.0f}",
+                  flush=True)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
