@@ -62,6 +62,15 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+#: What each preset is for, in a line: the README's presets table and the web page show these.
+PRESET_SUMMARIES: dict[str, str] = {
+    "paper": "the paper's method: one size, up to 1000 iterations",
+    "draft": "a quick look: coarse to fine, at most 30 iterations at each size",
+    "standard": "nst's defaults: coarse to fine, 150, 80, then 40 iterations at each size",
+    "high": "smoother large shapes: twice as many sizes, about twice the time",
+}
+
+
 @dataclass(frozen=True)
 class StyleConfig:
     """Settings of one stylization. Every default is the paper's unless its comment says why not."""

@@ -132,6 +132,7 @@ class InfoOut(BaseModel):
     defaults: dict[str, Any]
     default_size: int
     presets: dict[str, dict[str, Any]]
+    preset_summaries: dict[str, str]
     preserve_color_modes: list[str] | None
     limits: dict[str, int]
     counts: dict[str, int]
@@ -272,6 +273,7 @@ def create_app(
             defaults=defaults.to_dict(),
             default_size=min(defaults.resolve_size(device.split(":")[0]), limits.max_size),
             presets=_presets(),
+            preset_summaries=dict(getattr(nst.config, "PRESET_SUMMARIES", {})),
             preserve_color_modes=_preserve_color_modes(),
             limits=dataclasses.asdict(limits),
             counts=store.counts(),

@@ -233,12 +233,6 @@
     return preset && state.info.presets[preset] ? state.info.presets[preset] : state.info.defaults;
   }
 
-  function plannedIterations(settings) {
-    return settings.scale_iterations
-      ? settings.scale_iterations.reduce((a, b) => a + b, 0)
-      : settings.iterations * (settings.scales || 1);
-  }
-
   function link(range, box) {
     range.addEventListener("input", () => { box.value = range.value; });
     box.addEventListener("input", () => {
@@ -264,13 +258,12 @@
     c.iterations.disabled = !custom;
     c.iterationsNum.disabled = !custom;
     if (!custom) {
-      const total = plannedIterations(base);
-      setPair(c.iterations, c.iterationsNum, Math.min(total, Number(c.iterations.max)));
-      $("#iterations-hint").textContent = `set by the preset: up to ${total} over ${base.scales} sizes, small to large`;
-      $("#preset-hint").textContent = `${base.scales} sizes, coarse to fine`;
+      setPair(c.iterations, c.iterationsNum, Math.min(base.iterations, Number(c.iterations.max)));
+      $("#iterations-hint").textContent = "set by the preset; stops early when it stops improving";
+      $("#preset-hint").textContent = state.info.preset_summaries[preset] || "";
     } else {
-      $("#iterations-hint").textContent = "more iterations, more detail; stops early when it stops improving";
-      $("#preset-hint").textContent = "the paper's method: one size, your iterations";
+      $("#iterations-hint").textContent = "at most this many at each size; stops early when it stops improving";
+      $("#preset-hint").textContent = "nst's defaults, with your number of iterations";
     }
   }
 
@@ -298,9 +291,11 @@
     $("#preset-field").hidden = presets.length === 0;
     c.preset.replaceChildren(
       ...presets.map((name) => new Option(capital(name), name)),
-      new Option("Custom (single size)", ""),
+      new Option("Custom iterations", ""),
     );
-    c.preset.value = presets.length ? presets[0] : "";
+    // Start on the preset that is nst's defaults ("standard"), not on whichever comes first.
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    c.preset.value = presets.find((name) => same(info.presets[name], info.defaults)) ?? presets[0] ?? "";
     presetChanged();
 
     const modes = info.preserve_color_modes;
