@@ -70,7 +70,9 @@ def test_convergence_stops_early(extractor, images):
 
 def test_content_only_keeps_the_content(extractor, images):
     content, style = images
-    result = nst.transfer_style(content, style, _config(style_weight=0.0, tv_weight=0.0, iterations=3), extractor=extractor)
+    result = nst.transfer_style(
+        content, style, _config(style_weight=0.0, tv_weight=0.0, iterations=3), extractor=extractor
+    )
     assert torch.allclose(result.tensor, content, atol=1 / 255)
 
 
