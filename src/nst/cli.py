@@ -27,6 +27,8 @@ from nst.config import PRESETS, StyleConfig
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULTS = StyleConfig()
+#: `nst demo`'s style scale unless --style-scale or --style-size is given (see `cmd_demo`).
+DEMO_STYLE_SCALE = 0.5
 
 
 class UsageError(Exception):
@@ -547,6 +549,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     check_output(style_path, args.overwrite)
     nst.save_image(painted_style(), style_path, {"made_by": "nst demo"})
     args.content, args.style = str(demo_content_path()), [str(style_path)]
+    given = getattr(args, "given", None)
+    if given is not None and not {"style_scale", "style_size"} & given:
+        # At the output's size the painted stars are as large as the face and swallow it; at
+        # half size they read as stars and the portrait stays recognisable (judged at 128 px).
+        args.style_scale = DEMO_STYLE_SCALE
+        given.add("style_scale")
     if not args.quiet:
         print(f"painting {args.content} in the style of {style_path}", file=sys.stderr)
     return cmd_stylize(args)
