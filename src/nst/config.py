@@ -88,8 +88,8 @@ class StyleConfig:
     style_layer_weights: tuple[float, ...] | None = None
     # Deviation: total variation is not in the paper (0 restores its objective, as the "paper"
     # preset does). A little of it takes away the pixel-scale speckle the style loss leaves in
-    # flat regions (grain 1.24 -> 0.56 of the painting's on brad_pitt x the_scream) while the
-    # style and content losses move by 1-3% (bench/grain.py, docs/gallery.md).
+    # flat regions (fine-texture energy 0.94 -> 0.56 of the painting's on brad_pitt x the_scream)
+    # while the style and content losses move by 1-4% (bench/grain.py, docs/gallery.md).
     tv_weight: float = 0.01
     # Gatys et al.: "replacing the max-pooling operation by average pooling improves the gradient
     # flow and one obtains slightly more appealing results".
