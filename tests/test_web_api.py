@@ -602,3 +602,12 @@ def test_a_scale_that_converges_early_hands_its_share_on():
     snapshot = tracker.update(_progress(4, 2, 2, 20, 0.5))
     assert snapshot["fraction"] == pytest.approx((3 * 2500 + 10000) / (3 * 2500 + 10 * 10000))
     assert snapshot["eta_seconds"] == pytest.approx(0.5 * (1 - snapshot["fraction"]) / snapshot["fraction"])
+
+
+def test_a_checkpoint_half_written_by_a_killed_server_is_removed_on_start(tmp_path):
+    checkpoints = tmp_path / "data" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / ".job1.pt.x7k2.part").write_bytes(b"half a checkpoint")
+    (checkpoints / "job2.pt").write_bytes(b"a whole one")
+    Store(tmp_path / "data")
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["job2.pt"]

@@ -130,6 +130,10 @@ class Store:
         self.checkpoints_dir = self.data_dir / "checkpoints"
         for folder in (self.data_dir, self.images_dir, self.results_dir, self.checkpoints_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        # A server killed while writing a checkpoint leaves that write's temporary file behind
+        # (`nst.checkpoint.Checkpoint.save`); nothing can resume from half a file.
+        for partial in self.checkpoints_dir.glob(".*.part"):
+            partial.unlink(missing_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             self.data_dir / "nst.sqlite3", check_same_thread=False, isolation_level=None, timeout=30
