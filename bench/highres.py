@@ -3,11 +3,13 @@
 Each size runs as its own `nst stylize` process (the CLI a user runs, defaults unless --extra says
 otherwise). Its peak resident memory comes from the kernel's accounting of that one child
 (`os.wait4`), set beside nst's own estimate (`nst.estimate_memory`); the machine's swap use is
-sampled every second while it runs.
+sampled every second while it runs. On a GPU (`--extra="--device cuda"`) the estimate is the
+GPU's and the card's peak (the allocator's, from the run's report) is recorded too.
 
     python bench/highres.py                         # 2048 px with the defaults (~40 min on 2 cores)
     python bench/highres.py --sizes 1024 2048 --out runs/highres
     python bench/highres.py --sizes 4096 --extra="--preset draft --scale-ratio 2"
+    python bench/highres.py --sizes 512 1024 2048 4096 --extra="--device cuda"   # ~2 min on an H100
 
 Results are printed as a table and appended as JSON lines to OUT/highres.jsonl.
 """
@@ -40,7 +42,7 @@ def run_one(size: int, content: str, style: str, out: Path, extra: list[str]) ->
     from PIL import Image
 
     import nst
-    from nst.cli import build_parser, config_from_args, given_options
+    from nst.cli import build_parser, config_from_args, given_options, resolve_device
 
     image = out / f"highres-{size}.png"
     report = out / f"highres-{size}.json"
@@ -50,8 +52,9 @@ def run_one(size: int, content: str, style: str, out: Path, extra: list[str]) ->
     args = build_parser().parse_args(command[1:])
     args.given = given_options(command[1:])
     config = config_from_args(args)
+    device = resolve_device(args.device)
     with Image.open(content) as photo:
-        estimate_mb = nst.estimate_memory(config, photo.size, styles=1) / 2**20
+        estimate_mb = nst.estimate_memory(config, photo.size, device, styles=1) / 2**20
 
     swap_peak = [swap_used_mb()]
     done = threading.Event()
@@ -76,15 +79,19 @@ def run_one(size: int, content: str, style: str, out: Path, extra: list[str]) ->
     if report.is_file():
         data = json.loads(report.read_text())
         row.update(output=data["size"], iterations=data["iterations"], stop_reason=data["stop_reason"])
+        if data["device"] != "cpu":
+            # On a GPU the memory that limits the size is the card's: the allocator's peak.
+            row.update(device=data["device"], device_peak_mb=round(data["peak_memory_mb"]))
     return row
 
 
 def machine() -> str:
     import torch
 
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
             f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
-            f"torch {torch.__version__}, {torch.get_num_threads()} threads")  # fmt: skip
+            f"torch {torch.__version__}, {torch.get_num_threads()} threads{gpu}")  # fmt: skip
 
 
 def main() -> int:
@@ -103,7 +110,7 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
-    print(f"{'size':>6} {'output':>11} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'est. MB':>8} "
+    print(f"{'size':>6} {'output':>11} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'GPU MB':>8} {'est. MB':>8} "
           f"{'swap MB':>8} {'iters':>6}  stop")  # fmt: skip
     for size in args.sizes:
         row = run_one(size, args.content, args.style, out, shlex.split(args.extra))
@@ -111,7 +118,7 @@ def main() -> int:
             log.write(json.dumps(row) + "\n")
         shape = "x".join(map(str, row.get("output", ["?"])))
         print(f"{size:>6} {shape:>11} {row['wall_s']:>8.0f} {row['cpu_s']:>8.0f} {row['peak_mb']:>8} "
-              f"{row['estimate_mb']:>8} {row['swap_peak_mb']:>8} {row.get('iterations', '-'):>6}  "
+              f"{row.get('device_peak_mb', '-'):>8} {row['estimate_mb']:>8} {row['swap_peak_mb']:>8} {row.get('iterations', '-'):>6}  "
               f"{row.get('stop_reason', 'exit ' + str(row['exit']))}", flush=True)  # fmt: skip
     return 0
 

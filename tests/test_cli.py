@@ -157,6 +157,15 @@ def _disk_full(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(nst, "save_image", save)
 
 
+def _free_memory(gib: int) -> Callable[[pytest.MonkeyPatch], None]:
+    """Pretend the device has ``gib`` GiB free: what fits must not depend on the test machine."""
+
+    def patch(mp: pytest.MonkeyPatch) -> None:
+        mp.setattr(nst.memory, "available_memory", lambda device="cpu": gib * 2**30)
+
+    return patch
+
+
 def _ctrl_c_at_first_iteration(mp: pytest.MonkeyPatch) -> None:
     def press(self, progress):
         raise KeyboardInterrupt
@@ -236,7 +245,7 @@ CASES: list[Case] = [
     Case("size-nan", "--size nan", stylize("--size", "nan"), 2, "argument --size: not an integer: 'nan'"),
     Case("size-float", "--size 1e3", stylize("--size", "1e3"), 2, "argument --size: not an integer: '1e3'"),
     Case("size-huge", "--size 99999999", stylize("--size", "99999999"), 2, "size must be between 1 and 16384"),
-    Case("size-memory", "--size 16384 (more memory than the machine has)", stylize("--size", "16384"), 2, r"a 16384 px run needs about .* GiB of memory but only .* is available on cpu; the largest size that fits is \d+ px"),
+    Case("size-memory", "--size 16384 with 16 GiB free (injected)", stylize("--size", "16384"), 2, r"a 16384 px run needs about .* GiB of memory but only 16.0 GiB is available on (cpu|cuda); the largest size that fits is \d+ px", patch=_free_memory(16)),
     Case("iterations-zero", "--iterations 0", stylize("--iterations", "0"), 2, "iterations must be between 1 and 1000000, got 0"),
     Case("iterations-huge", "--iterations 10000000", stylize("--iterations", "10000000"), 2, "iterations must be between 1 and 1000000"),
     Case("style-weight-nan", "--style-weight nan", stylize("--style-weight", "nan"), 2, "style_weight must be finite, got nan"),
@@ -296,7 +305,7 @@ CASES: list[Case] = [
     Case("info-plain", "nst info on an image nst did not make", ("info", "{d}/c.png"), 2, "carries no nst settings"),
     # --- during the run
     Case("nan", "NaN loss at every step (injected)", stylize(), 1, r"gave up after 4 numerical faults \(loss nan at iteration 1\); the last good image is in .*out.partial.png$", runs=True, patch=_always_nan, leaves=("out.partial.png",)),
-    Case("oom", "out of memory during the run (injected)", stylize(), 1, r"ran out of memory on cpu \(32x24 px\); use a smaller size", runs=True, patch=_objective_fails(lambda n: torch.OutOfMemoryError("CUDA out of memory") if n == 3 else None)),
+    Case("oom", "out of memory during the run (injected)", stylize(), 1, r"ran out of memory on (cpu|cuda) \(32x24 px\); use a smaller size", runs=True, patch=_objective_fails(lambda n: torch.OutOfMemoryError("CUDA out of memory") if n == 3 else None)),
     Case("disk-full", "disk full when saving the output (injected)", stylize(), 1, "cannot read or write '.*out.png': No space left on device", runs=True, patch=_disk_full),
     Case("ctrl-c", "Ctrl-C during the run (injected)", stylize(), 130, r"^interrupted at iteration 1 of 2; best image so far in .*out.partial.png; resume with: nst stylize .* --resume$", runs=True, patch=_ctrl_c_at_first_iteration, leaves=("out.partial.png", "out.ckpt")),
 ]  # fmt: skip
@@ -318,8 +327,11 @@ def _cached_builder(extractor):
     def build(config, device="cpu"):
         wanted = set(config.content_layers) | set(config.style_layers)
         default = nst.StyleConfig()
-        if (config.weights, config.pooling) == (default.weights, default.pooling) and wanted <= set(
-            extractor.layers
+        # The cached network lives on the CPU; where the CLI picks a GPU, build one there.
+        if (
+            torch.device(device).type == "cpu"
+            and (config.weights, config.pooling) == (default.weights, default.pooling)
+            and wanted <= set(extractor.layers)
         ):
             return extractor
         return real(config, device)
