@@ -166,6 +166,25 @@ def _free_memory(gib: int) -> Callable[[pytest.MonkeyPatch], None]:
     return patch
 
 
+def _ctrl_c_inside_step(call: int) -> Callable[[pytest.MonkeyPatch], None]:
+    """Ctrl-C after the objective of L-BFGS step ``call`` ran, while the optimiser updates."""
+
+    def patch(mp: pytest.MonkeyPatch) -> None:
+        calls = {"n": 0}
+        original = torch.optim.LBFGS.step
+
+        def step(self, closure):
+            calls["n"] += 1
+            if calls["n"] == call:
+                closure()
+                raise KeyboardInterrupt
+            return original(self, closure)
+
+        mp.setattr(torch.optim.LBFGS, "step", step)
+
+    return patch
+
+
 def _ctrl_c_at_first_iteration(mp: pytest.MonkeyPatch) -> None:
     def press(self, progress):
         raise KeyboardInterrupt
@@ -308,6 +327,7 @@ CASES: list[Case] = [
     Case("oom", "out of memory during the run (injected)", stylize(), 1, r"ran out of memory on (cpu|cuda) \(32x24 px\); use a smaller size", runs=True, patch=_objective_fails(lambda n: torch.OutOfMemoryError("CUDA out of memory") if n == 3 else None)),
     Case("disk-full", "disk full when saving the output (injected)", stylize(), 1, "cannot read or write '.*out.png': No space left on device", runs=True, patch=_disk_full),
     Case("ctrl-c", "Ctrl-C during the run (injected)", stylize(), 130, r"^interrupted at iteration 1 of 2; best image so far in .*out.partial.png; resume with: nst stylize .* --resume$", runs=True, patch=_ctrl_c_at_first_iteration, leaves=("out.partial.png", "out.ckpt")),
+    Case("ctrl-c-mid-step", "Ctrl-C inside an optimiser step, 1 iteration after the last checkpoint (injected)", stylize("--iterations", "4", "--checkpoint-every", "2"), 130, r"^interrupted at iteration 3 of 4; best image so far in .*out.partial.png; the checkpoint holds iteration 2 \(the run stopped where it cannot be saved: inside an optimiser step or a tiled level\); resume with: nst stylize .* --resume$", runs=True, patch=_ctrl_c_inside_step(4), leaves=("out.partial.png", "out.ckpt")),
 ]  # fmt: skip
 
 

@@ -164,6 +164,80 @@ def test_a_write_that_fails_keeps_the_previous_checkpoint(extractor, images, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt"]
 
 
+def _step_interrupted_after_its_evaluation(monkeypatch, call: int) -> None:
+    """Ctrl-C lands in L-BFGS step ``call`` after the objective ran: the optimiser is mid-update."""
+    calls = {"n": 0}
+    original = torch.optim.LBFGS.step
+
+    def step(self, closure):
+        calls["n"] += 1
+        if calls["n"] == call:
+            closure()
+            raise KeyboardInterrupt
+        return original(self, closure)
+
+    monkeypatch.setattr(torch.optim.LBFGS, "step", step)
+
+
+def test_an_interrupt_mid_step_keeps_the_last_checkpoint_and_says_how_old_it_is(
+    extractor, images, tmp_path, monkeypatch
+):
+    content, style = images
+    config = _config(iterations=8)
+    uninterrupted = nst.transfer_style(content, style, config, extractor=extractor)
+    checkpoint = tmp_path / "run.ckpt"
+    _step_interrupted_after_its_evaluation(monkeypatch, 5)
+    with pytest.raises(nst.Interrupted) as caught:
+        nst.transfer_style(
+            content, style, config, extractor=extractor, checkpoint=checkpoint,
+            checkpoint_every=3, checkpoint_seconds=None,
+        )  # fmt: skip
+    stop = caught.value
+    assert stop.result.iterations == 4  # booked; the fifth was cut off inside its update
+    assert stop.checkpoint == checkpoint and stop.checkpoint_iterations == 3
+    assert stop.stale is not None and "inside an optimiser step" in stop.stale
+    assert load_checkpoint(checkpoint).iteration == 3
+    monkeypatch.undo()
+    resumed = nst.transfer_style(
+        content, style, config, extractor=extractor, checkpoint=checkpoint, resume=True
+    )
+    assert torch.equal(resumed.tensor, uninterrupted.tensor)
+
+
+def test_an_interrupt_whose_checkpoint_cannot_be_written_says_so(extractor, images, tmp_path, monkeypatch):
+    content, style = images
+    checkpoint = tmp_path / "run.ckpt"
+    real_save = Checkpoint.save
+
+    def disk_full_at_the_interrupt(self, path):
+        if self.iteration == 5:
+            raise OSError(28, "No space left on device")
+        return real_save(self, path)
+
+    monkeypatch.setattr(Checkpoint, "save", disk_full_at_the_interrupt)
+    with pytest.raises(nst.Interrupted) as caught:
+        nst.transfer_style(
+            content, style, _config(), extractor=extractor, checkpoint=checkpoint, callback=_stop_at(5),
+            checkpoint_every=2, checkpoint_seconds=None,
+        )  # fmt: skip
+    stop = caught.value
+    assert stop.result.iterations == 5
+    assert stop.checkpoint_iterations == 4 and load_checkpoint(checkpoint).iteration == 4
+    assert stop.stale == "it could not be updated: No space left on device"
+
+
+def test_an_interrupt_right_after_a_checkpoint_is_not_called_stale(extractor, images, tmp_path, monkeypatch):
+    content, style = images
+    checkpoint = tmp_path / "run.ckpt"
+    _step_interrupted_after_its_evaluation(monkeypatch, 5)
+    with pytest.raises(nst.Interrupted) as caught:
+        nst.transfer_style(
+            content, style, _config(), extractor=extractor, checkpoint=checkpoint,
+            checkpoint_every=4, checkpoint_seconds=None,
+        )  # fmt: skip
+    assert caught.value.checkpoint_iterations == 4 and caught.value.stale is None
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

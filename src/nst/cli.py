@@ -515,6 +515,8 @@ def _report_interrupt(
     else:
         parts.append("interrupted before the first iteration")
     if stop.checkpoint is not None and argv is not None:
+        if stop.stale is not None and stop.checkpoint_iterations is not None:
+            parts.append(f"the checkpoint holds iteration {stop.checkpoint_iterations} ({stop.stale})")
         parts.append(f"resume with: {resume_command(argv)}")
     else:
         parts.append("no checkpoint was kept, so it cannot be resumed")

@@ -120,6 +120,8 @@ class Checkpointer:
         self.every = every or 0
         self.seconds = seconds or 0.0
         self.last = time.monotonic()
+        #: Iterations the file on disk has finished (None: no file of this run's yet).
+        self.saved_iterations: int | None = None
 
     def due(self, finished: int) -> bool:
         if self.every and finished % self.every == 0:
@@ -146,6 +148,7 @@ class Checkpointer:
             elapsed=elapsed,
         ).save(self.path)
         self.last = time.monotonic()
+        self.saved_iterations = len(run.history)
 
     def discard(self) -> None:
         try:

@@ -88,14 +88,24 @@ class Interrupted(KeyboardInterrupt):
     Still a KeyboardInterrupt, so code that does not know it stops as before. ``result`` holds the
     best image so far (None when no iteration had finished); ``checkpoint`` is the file from which
     ``transfer_style(..., checkpoint=..., resume=True)`` continues, or None when there is none.
+    ``checkpoint_iterations`` is how many iterations that file has finished, and ``stale`` says why
+    it is behind the result when it could not be brought up to date (None when it is current).
     """
 
-    def __init__(self, result: StyleResult | None, checkpoint: Path | None) -> None:
+    def __init__(
+        self,
+        result: StyleResult | None,
+        checkpoint: Path | None,
+        checkpoint_iterations: int | None = None,
+        stale: str | None = None,
+    ) -> None:
         super().__init__(
             result.stop_reason if result is not None else "interrupted before the first iteration"
         )
         self.result = result
         self.checkpoint = checkpoint
+        self.checkpoint_iterations = checkpoint_iterations
+        self.stale = stale
 
 
 StyleSources = ImageSource | Sequence[ImageSource]
@@ -193,6 +203,7 @@ def transfer_style(
         saver = Checkpointer(Path(checkpoint), identity, checkpoint_every, checkpoint_seconds)
         if resume:
             run = _resumed_state(saver, plan, device)
+            saver.saved_iterations = len(run.history)
         else:
             saver.discard()  # a file from another run must not be taken for this one's
     extractor = extractor or build_extractor(config, device)
@@ -296,16 +307,27 @@ def _interrupted(
     device: torch.device,
     started: float,
 ) -> Interrupted:
-    """Checkpoint the run if it is at a point it can go on from, and wrap the best image so far."""
+    """Checkpoint the run if it is at a point it can go on from, and wrap the best image so far.
+
+    Where it is not (the interrupt came in the middle of an optimiser step, or of a tiled level) or
+    the file cannot be written, the previous checkpoint stays valid and the exception says how far
+    behind it is, so that nobody is told to resume without knowing what a resume repeats."""
     elapsed = run.elapsed_before + time.perf_counter() - started
-    if saver is not None and run.consistent and run.image is not None:
-        try:
-            saver.save(run, elapsed)
-        except OSError:
-            pass  # a full disk must not hide the interrupt; the previous checkpoint stays valid
+    stale = None
+    if saver is not None and run.image is not None:
+        if run.consistent:
+            try:
+                saver.save(run, elapsed)
+            except OSError as exc:  # a full disk must not hide the interrupt
+                stale = f"it could not be updated: {exc.strerror or exc}"
+        else:
+            stale = "the run stopped where it cannot be saved: inside an optimiser step or a tiled level"
     saved = saver.path if saver is not None and saver.path.is_file() else None
+    done = saver.saved_iterations if saved is not None and saver is not None else None
+    if done is not None and done >= len(run.history):
+        stale = None
     if run.best_losses is None or run.best_image is None:
-        return Interrupted(None, saved)
+        return Interrupted(None, saved, done, stale)
     total = sum(iterations for _, iterations in plan)
     where = f" (scale {run.scale} of {len(plan)})" if len(plan) > 1 else ""
     image = run.best_image.detach().clamp(0, 1)
@@ -322,7 +344,7 @@ def _interrupted(
         elapsed=elapsed,
         events=list(run.events),
     )
-    return Interrupted(result, saved)
+    return Interrupted(result, saved, done, stale)
 
 
 def _resumed_state(saver: Checkpointer, plan: list[tuple[int, int]], device: torch.device) -> RunState:
