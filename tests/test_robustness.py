@@ -226,6 +226,33 @@ def test_an_interrupt_whose_checkpoint_cannot_be_written_says_so(extractor, imag
     assert stop.stale == "it could not be updated: No space left on device"
 
 
+def test_a_periodic_checkpoint_that_cannot_be_written_does_not_stop_the_run(
+    extractor, images, tmp_path, monkeypatch
+):
+    content, style = images
+    checkpoint = tmp_path / "run.ckpt"
+    real_save = Checkpoint.save
+    attempts = []
+
+    def disk_full_for_a_while(self, path):
+        attempts.append(self.iteration)
+        if self.iteration in (2, 4):
+            raise OSError(28, "No space left on device")
+        return real_save(self, path)
+
+    monkeypatch.setattr(Checkpoint, "save", disk_full_for_a_while)
+    result = nst.transfer_style(
+        content, style, _config(iterations=7), extractor=extractor, checkpoint=checkpoint,
+        checkpoint_every=2, checkpoint_seconds=None,
+    )  # fmt: skip
+    assert result.iterations == 7 and attempts == [2, 4, 6]
+    assert load_checkpoint(checkpoint).iteration == 6  # space came back: saving resumed
+    # Said once for the streak of failures, not once per attempt.
+    assert result.events == [
+        "checkpoint at iteration 2 could not be written (No space left on device); the run went on without it"
+    ]
+
+
 def test_an_interrupt_right_after_a_checkpoint_is_not_called_stale(extractor, images, tmp_path, monkeypatch):
     content, style = images
     checkpoint = tmp_path / "run.ckpt"

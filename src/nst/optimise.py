@@ -122,6 +122,7 @@ class Checkpointer:
         self.last = time.monotonic()
         #: Iterations the file on disk has finished (None: no file of this run's yet).
         self.saved_iterations: int | None = None
+        self.failing = False
 
     def due(self, finished: int) -> bool:
         if self.every and finished % self.every == 0:
@@ -149,6 +150,25 @@ class Checkpointer:
         ).save(self.path)
         self.last = time.monotonic()
         self.saved_iterations = len(run.history)
+
+    def save_if_due(self, run: RunState, elapsed: float) -> None:
+        """The periodic save. A checkpoint is insurance: one that cannot be written (a full disk)
+        must not cost the run itself, so the run goes on, says so once in its events, and tries
+        again a period later."""
+        if not self.due(len(run.history)):
+            return
+        try:
+            self.save(run, elapsed)
+        except OSError as exc:
+            self.last = time.monotonic()
+            if not self.failing:
+                run.events.append(
+                    f"checkpoint at iteration {len(run.history)} could not be written "
+                    f"({exc.strerror or exc}); the run went on without it"
+                )
+            self.failing = True
+        else:
+            self.failing = False
 
     def discard(self) -> None:
         try:
@@ -284,8 +304,8 @@ def optimise(
                 if saver is not None:  # the caller may want to go on later (a server shutting down)
                     saver.save(run, run.elapsed_before + time.perf_counter() - started)
                 break
-        if saver is not None and saver.due(len(run.history)):
-            saver.save(run, run.elapsed_before + time.perf_counter() - started)
+        if saver is not None:
+            saver.save_if_due(run, run.elapsed_before + time.perf_counter() - started)
 
     # The optimiser's last step moved the image after its last evaluation; score that move too.
     with torch.no_grad():
