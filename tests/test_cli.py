@@ -327,7 +327,7 @@ CASES: list[Case] = [
     Case("oom", "out of memory during the run (injected)", stylize(), 1, r"ran out of memory on (cpu|cuda) \(32x24 px\); use a smaller size", runs=True, patch=_objective_fails(lambda n: torch.OutOfMemoryError("CUDA out of memory") if n == 3 else None)),
     Case("disk-full", "disk full when saving the output (injected)", stylize(), 1, "cannot read or write '.*out.png': No space left on device", runs=True, patch=_disk_full),
     Case("ctrl-c", "Ctrl-C during the run (injected)", stylize(), 130, r"^interrupted at iteration 1 of 2; best image so far in .*out.partial.png; resume with: nst stylize .* --resume$", runs=True, patch=_ctrl_c_at_first_iteration, leaves=("out.partial.png", "out.ckpt")),
-    Case("ctrl-c-mid-step", "Ctrl-C inside an optimiser step, 1 iteration after the last checkpoint (injected)", stylize("--iterations", "4", "--checkpoint-every", "2"), 130, r"^interrupted at iteration 3 of 4; best image so far in .*out.partial.png; the checkpoint holds iteration 2 \(the run stopped where it cannot be saved: inside an optimiser step or a tiled level\); resume with: nst stylize .* --resume$", runs=True, patch=_ctrl_c_inside_step(4), leaves=("out.partial.png", "out.ckpt")),
+    Case("ctrl-c-mid-step", "Ctrl-C inside an optimiser step, 1 iteration after the last checkpoint (injected)", stylize("--iterations", "4", "--checkpoint-every", "2"), 130, r"^interrupted at iteration 3 of 4; best image so far in .*out.partial.png; the checkpoint holds iteration 2 \(the run stopped where it cannot be saved: inside an optimiser step or a tile\); resume with: nst stylize .* --resume$", runs=True, patch=_ctrl_c_inside_step(4), leaves=("out.partial.png", "out.ckpt")),
 ]  # fmt: skip
 
 

@@ -265,6 +265,52 @@ def test_an_interrupt_right_after_a_checkpoint_is_not_called_stale(extractor, im
     assert caught.value.checkpoint_iterations == 4 and caught.value.stale is None
 
 
+def _tiled(images):
+    """Two tiles of 4 iterations each: a 64x96 picture in 64 px tiles."""
+    content, style = images
+    content = torch.nn.functional.interpolate(content, size=(64, 96), mode="bilinear")
+    return content, style, _config(size=96, iterations=4, scales=1, tile_size=64)
+
+
+def test_a_tiled_level_is_checkpointed_between_tiles_and_resumes_exactly(extractor, images, tmp_path):
+    content, style, config = _tiled(images)
+    uninterrupted = nst.transfer_style(content, style, config, extractor=extractor)
+    checkpoint = tmp_path / "run.ckpt"
+    with pytest.raises(nst.Interrupted) as caught:
+        nst.transfer_style(
+            content, style, config, extractor=extractor, checkpoint=checkpoint, callback=_stop_at(6),
+            checkpoint_every=1, checkpoint_seconds=None,
+        )  # fmt: skip
+    stop = caught.value
+    # Inside the second tile: what is kept, in the result and the checkpoint alike, is the picture
+    # after the first tile, 4 iterations in.
+    assert stop.result.stop_reason == "interrupted at iteration 4 of 8"
+    assert stop.checkpoint_iterations == 4 and stop.stale is None
+    saved = load_checkpoint(checkpoint)
+    assert (saved.tiles_done, saved.iteration, saved.optimizer) == (1, 4, None)
+    resumed = nst.transfer_style(
+        content, style, config, extractor=extractor, checkpoint=checkpoint, resume=True
+    )
+    assert resumed.iterations == 8
+    assert torch.equal(resumed.tensor, uninterrupted.tensor)
+
+
+def test_a_tiled_level_stopped_by_request_saves_the_finished_tiles(extractor, images, tmp_path):
+    content, style, config = _tiled(images)
+    uninterrupted = nst.transfer_style(content, style, config, extractor=extractor)
+    checkpoint = tmp_path / "run.ckpt"
+    stopped = nst.transfer_style(
+        content, style, config, extractor=extractor, checkpoint=checkpoint,
+        callback=lambda p: p.iteration == 7, checkpoint_every=None, checkpoint_seconds=None,
+    )  # fmt: skip
+    assert "stopped by request" in stopped.stop_reason
+    assert load_checkpoint(checkpoint).tiles_done == 1
+    resumed = nst.transfer_style(
+        content, style, config, extractor=extractor, checkpoint=checkpoint, resume=True
+    )
+    assert torch.equal(resumed.tensor, uninterrupted.tensor)
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

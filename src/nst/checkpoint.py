@@ -38,7 +38,9 @@ class Checkpoint:
     ``scale`` counts from 1; ``iteration`` is the number of iterations finished at that scale and
     ``offset`` the number finished at the scales before it. ``history`` holds the losses of every
     finished iteration (all scales, as `LossBreakdown.to_dict` dicts); the last ``iteration`` of
-    them belong to the current scale.
+    them belong to the current scale. At a tiled scale, ``tiles_done`` tiles are finished and
+    pasted into ``image`` (their iterations all counted in ``iteration``), and the next starts
+    afresh.
     """
 
     identity: dict[str, Any]
@@ -57,6 +59,7 @@ class Checkpoint:
     # Written by earlier versions; nothing reads it (nst draws noise from its own seeded generator).
     rng_state: torch.Tensor | None = None
     elapsed: float = 0.0
+    tiles_done: int = 0
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write atomically: ``path`` holds either the previous checkpoint or this one, never half."""

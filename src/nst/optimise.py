@@ -78,7 +78,8 @@ class RunState:
     ``consistent`` is True only while the fields describe one state the loop can continue from:
     between iterations, and while the objective is being evaluated (an optimiser changes nothing
     before its closure returns). ``history`` holds every finished iteration of every scale; the
-    last ``iteration`` of them are this scale's.
+    last ``iteration`` of them are this scale's. At a tiled scale, ``tiles_done`` tiles are
+    finished and pasted into ``image``.
     """
 
     lr: float
@@ -96,6 +97,7 @@ class RunState:
     events: list[str] = field(default_factory=list)
     elapsed_before: float = 0.0
     consistent: bool = False
+    tiles_done: int = 0
 
     @property
     def offset(self) -> int:
@@ -104,7 +106,7 @@ class RunState:
 
     def begin_scale(self, scale: int, start: torch.Tensor, lr: float) -> None:
         self.consistent = False
-        self.scale, self.iteration, self.lr = scale, 0, lr
+        self.scale, self.iteration, self.lr, self.tiles_done = scale, 0, lr, 0
         self.image = start.detach().clone()
         self.best_image, self.best_total = self.image, math.inf
         self.optimizer, self.optimizer_state, self.loss_scale = None, None, None
@@ -147,6 +149,7 @@ class Checkpointer:
             faults=run.faults,
             events=list(run.events),
             elapsed=elapsed,
+            tiles_done=run.tiles_done,
         ).save(self.path)
         self.last = time.monotonic()
         self.saved_iterations = len(run.history)
@@ -333,6 +336,7 @@ def optimise_tiled(
     callback: Callback | None,
     started: float,
     run: RunState,
+    saver: Checkpointer | None,
     *,
     scales: int,
     total_iterations: int,
@@ -340,8 +344,10 @@ def optimise_tiled(
     """One level too large to see whole: optimise it tile by tile (see `nst.tiling`).
 
     Each tile starts from the picture as its neighbours left it and matches the whole level's
-    style statistics; it is pasted back feathered across the overlap. Tiled levels are not
-    checkpointed (an interrupt keeps the previous level's image).
+    style statistics; it is pasted back feathered across the overlap. Between tiles the level is
+    one resumable state (the picture so far and the next tile), which ``saver`` checkpoints when
+    due and an interrupt can save; inside a tile it is not, and an interrupt there keeps the state
+    after the tile before. A run resumed mid-level (``run.tiles_done``) skips the finished tiles.
     """
     assert run.image is not None
     canvas = run.image.detach().clone()
@@ -349,12 +355,15 @@ def optimise_tiled(
     h, w = canvas.shape[-2:]
     level_regions = masks.resize_regions(regions.to(canvas.device), h, w) if regions is not None else None
     overlap = tiling.overlap_for(tile)
-    history = list(run.history)
+    boxes = tiling.tile_boxes(h, w, tile, overlap)
+    before_level = run.offset
     outcome: Outcome | None = None
-    run.consistent = False  # the level's state lives in the tiles until the last is pasted
-    for top, left, bottom, right in tiling.tile_boxes(h, w, tile, overlap):
+    for index, (top, left, bottom, right) in enumerate(boxes):
+        if index < run.tiles_done:
+            continue  # finished before the checkpoint this run resumed from
+        run.consistent = False  # the tile's state lives in `part` until it is pasted
         window = (..., slice(top, bottom), slice(left, right))
-        part = RunState(lr=initial_lr(config), history=history)
+        part = RunState(lr=initial_lr(config), history=list(run.history))
         part.begin_scale(run.scale, canvas[window], initial_lr(config))
         objective = Objective(
             extractor, config, content[window], [], blend,
@@ -364,17 +373,34 @@ def optimise_tiled(
             objective, config, iterations, callback, started, part, None,
             scales=scales, total_iterations=total_iterations,
         )  # fmt: skip
+        if outcome.stopped_by_request:
+            # The tile is unfinished: the level stays as the last finished tile left it, which is
+            # what a checkpoint saved now continues from.
+            run.consistent = True
+            if saver is not None:
+                saver.save(run, run.elapsed_before + time.perf_counter() - started)
+            return Outcome(canvas, outcome.losses, run.iteration, outcome.stop_reason, True, False)
         tiling.paste(canvas, outcome.image, (top, left, bottom, right), overlap)
-        history = part.history
-        if outcome.stopped_by_request or outcome.failed:
+        run.history[:] = part.history
+        run.iteration = len(run.history) - before_level
+        run.image = run.best_image = canvas
+        run.best_losses = outcome.losses
+        run.optimizer, run.optimizer_state, run.loss_scale = None, None, None  # each tile starts afresh
+        run.tiles_done = index + 1
+        if outcome.failed:
             break
-    assert outcome is not None
-    run.history[:] = history
-    run.iteration = iterations
+        run.consistent = True
+        if saver is not None and run.tiles_done < len(boxes):
+            saver.save_if_due(run, run.elapsed_before + time.perf_counter() - started)
     run.image = run.best_image = canvas
+    if outcome is None:  # resumed after its last tile: the level is already done
+        assert run.best_losses is not None
+        return Outcome(
+            canvas, run.best_losses, run.iteration, f"reached {iterations} iterations", False, False
+        )
     run.best_losses = outcome.losses
     return Outcome(canvas, outcome.losses, outcome.iterations, outcome.stop_reason,
-                    outcome.stopped_by_request, outcome.failed)  # fmt: skip
+                   outcome.stopped_by_request, outcome.failed)  # fmt: skip
 
 
 def tile_count(config: StyleConfig, size: int, dimensions: tuple[int, int]) -> int:

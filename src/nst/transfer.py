@@ -202,7 +202,8 @@ def transfer_style(
         identity = run_identity(config.to_dict(), plan, content_full, styles_full, blend, init)
         saver = Checkpointer(Path(checkpoint), identity, checkpoint_every, checkpoint_seconds)
         if resume:
-            run = _resumed_state(saver, plan, device)
+            tiles = [tile_count(config, size, validation.dimensions(content_full)) for size, _ in plan]
+            run = _resumed_state(saver, plan, tiles, device)
             saver.saved_iterations = len(run.history)
         else:
             saver.discard()  # a file from another run must not be taken for this one's
@@ -245,7 +246,7 @@ def transfer_style(
             else:
                 outcome = optimise_tiled(
                     extractor, config, target_content, style_ts, blend, regions, tile, iterations,
-                    callback, started, run, scales=len(plan), total_iterations=total_iterations,
+                    callback, started, run, saver, scales=len(plan), total_iterations=total_iterations,
                 )  # fmt: skip
             stop_reason = (
                 outcome.stop_reason if len(plan) == 1 else f"scale {index} ({size} px): {outcome.stop_reason}"
@@ -309,7 +310,7 @@ def _interrupted(
 ) -> Interrupted:
     """Checkpoint the run if it is at a point it can go on from, and wrap the best image so far.
 
-    Where it is not (the interrupt came in the middle of an optimiser step, or of a tiled level) or
+    Where it is not (the interrupt came in the middle of an optimiser step, or of a tile) or
     the file cannot be written, the previous checkpoint stays valid and the exception says how far
     behind it is, so that nobody is told to resume without knowing what a resume repeats."""
     elapsed = run.elapsed_before + time.perf_counter() - started
@@ -321,14 +322,15 @@ def _interrupted(
             except OSError as exc:  # a full disk must not hide the interrupt
                 stale = f"it could not be updated: {exc.strerror or exc}"
         else:
-            stale = "the run stopped where it cannot be saved: inside an optimiser step or a tiled level"
+            stale = "the run stopped where it cannot be saved: inside an optimiser step or a tile"
     saved = saver.path if saver is not None and saver.path.is_file() else None
     done = saver.saved_iterations if saved is not None and saver is not None else None
     if done is not None and done >= len(run.history):
         stale = None
     if run.best_losses is None or run.best_image is None:
         return Interrupted(None, saved, done, stale)
-    total = sum(iterations for _, iterations in plan)
+    dimensions = validation.dimensions(content)
+    total = sum(iterations * tile_count(config, size, dimensions) for size, iterations in plan)
     where = f" (scale {run.scale} of {len(plan)})" if len(plan) > 1 else ""
     image = run.best_image.detach().clamp(0, 1)
     if config.preserve_color == "luminance":
@@ -347,15 +349,22 @@ def _interrupted(
     return Interrupted(result, saved, done, stale)
 
 
-def _resumed_state(saver: Checkpointer, plan: list[tuple[int, int]], device: torch.device) -> RunState:
+def _resumed_state(
+    saver: Checkpointer, plan: list[tuple[int, int]], tiles: list[int], device: torch.device
+) -> RunState:
+    """The run as the checkpoint left it; ``tiles`` is each scale's tile count (1: seen whole)."""
     saved = load_checkpoint(saver.path)
     mismatch = describe_mismatch(saved.identity, saver.identity)
     if mismatch:
         raise InputError(f"cannot resume from '{saver.path}': this run differs from it in {mismatch}")
     if (
         not 1 <= saved.scale <= len(plan)
-        or not 0 <= saved.iteration <= min(len(saved.history), plan[saved.scale - 1][1])
+        # A tiled scale runs its iteration budget once per tile.
+        or not 0
+        <= saved.iteration
+        <= min(len(saved.history), plan[saved.scale - 1][1] * tiles[saved.scale - 1])
         or saved.offset != len(saved.history) - saved.iteration
+        or not 0 <= saved.tiles_done <= (tiles[saved.scale - 1] if tiles[saved.scale - 1] > 1 else 0)
     ):
         raise InputError(f"checkpoint '{saver.path}' does not fit this run's scale plan")
     try:
@@ -378,6 +387,7 @@ def _resumed_state(saver: Checkpointer, plan: list[tuple[int, int]], device: tor
         events=list(saved.events),
         elapsed_before=saved.elapsed,
         consistent=True,
+        tiles_done=saved.tiles_done,
     )
 
 
