@@ -32,6 +32,7 @@ import nst
 import nst.transfer
 from nst import cli
 from nst.objective import Objective
+from tests.interrupts import ctrl_c_inside_lbfgs_step
 
 # --------------------------------------------------------------------------- inputs
 
@@ -167,22 +168,7 @@ def _free_memory(gib: int) -> Callable[[pytest.MonkeyPatch], None]:
 
 
 def _ctrl_c_inside_step(call: int) -> Callable[[pytest.MonkeyPatch], None]:
-    """Ctrl-C after the objective of L-BFGS step ``call`` ran, while the optimiser updates."""
-
-    def patch(mp: pytest.MonkeyPatch) -> None:
-        calls = {"n": 0}
-        original = torch.optim.LBFGS.step
-
-        def step(self, closure):
-            calls["n"] += 1
-            if calls["n"] == call:
-                closure()
-                raise KeyboardInterrupt
-            return original(self, closure)
-
-        mp.setattr(torch.optim.LBFGS, "step", step)
-
-    return patch
+    return lambda mp: ctrl_c_inside_lbfgs_step(mp, call)
 
 
 def _ctrl_c_at_first_iteration(mp: pytest.MonkeyPatch) -> None:

@@ -24,6 +24,7 @@ from nst import memory
 from nst.checkpoint import Checkpoint, describe_mismatch, fingerprint, load_checkpoint
 from nst.errors import InputError, ResourceError
 from nst.objective import Objective
+from tests.interrupts import ctrl_c_inside_lbfgs_step
 
 
 def _config(**changes):
@@ -164,21 +165,6 @@ def test_a_write_that_fails_keeps_the_previous_checkpoint(extractor, images, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.ckpt"]
 
 
-def _step_interrupted_after_its_evaluation(monkeypatch, call: int) -> None:
-    """Ctrl-C lands in L-BFGS step ``call`` after the objective ran: the optimiser is mid-update."""
-    calls = {"n": 0}
-    original = torch.optim.LBFGS.step
-
-    def step(self, closure):
-        calls["n"] += 1
-        if calls["n"] == call:
-            closure()
-            raise KeyboardInterrupt
-        return original(self, closure)
-
-    monkeypatch.setattr(torch.optim.LBFGS, "step", step)
-
-
 def test_an_interrupt_mid_step_keeps_the_last_checkpoint_and_says_how_old_it_is(
     extractor, images, tmp_path, monkeypatch
 ):
@@ -186,7 +172,7 @@ def test_an_interrupt_mid_step_keeps_the_last_checkpoint_and_says_how_old_it_is(
     config = _config(iterations=8)
     uninterrupted = nst.transfer_style(content, style, config, extractor=extractor)
     checkpoint = tmp_path / "run.ckpt"
-    _step_interrupted_after_its_evaluation(monkeypatch, 5)
+    ctrl_c_inside_lbfgs_step(monkeypatch, 5)
     with pytest.raises(nst.Interrupted) as caught:
         nst.transfer_style(
             content, style, config, extractor=extractor, checkpoint=checkpoint,
@@ -256,7 +242,7 @@ def test_a_periodic_checkpoint_that_cannot_be_written_does_not_stop_the_run(
 def test_an_interrupt_right_after_a_checkpoint_is_not_called_stale(extractor, images, tmp_path, monkeypatch):
     content, style = images
     checkpoint = tmp_path / "run.ckpt"
-    _step_interrupted_after_its_evaluation(monkeypatch, 5)
+    ctrl_c_inside_lbfgs_step(monkeypatch, 5)
     with pytest.raises(nst.Interrupted) as caught:
         nst.transfer_style(
             content, style, _config(), extractor=extractor, checkpoint=checkpoint,
