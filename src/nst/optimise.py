@@ -99,6 +99,10 @@ class RunState:
     consistent: bool = False
     tiles_done: int = 0
 
+    def elapsed(self, started: float) -> float:
+        """Seconds of work on this run: earlier sittings' and this one's since ``started``."""
+        return self.elapsed_before + time.perf_counter() - started
+
     @property
     def offset(self) -> int:
         """Iterations finished at earlier scales."""
@@ -298,17 +302,17 @@ def optimise(
                 scales=scales,
                 size=size,
                 losses=current,
-                elapsed=run.elapsed_before + time.perf_counter() - started,
+                elapsed=run.elapsed(started),
                 image=evaluated["image"],
             )
             if callback(progress):
                 stop_reason = f"stopped by request at iteration {run.offset + run.iteration}"
                 stopped_by_request = True
                 if saver is not None:  # the caller may want to go on later (a server shutting down)
-                    saver.save(run, run.elapsed_before + time.perf_counter() - started)
+                    saver.save(run, run.elapsed(started))
                 break
         if saver is not None:
-            saver.save_if_due(run, run.elapsed_before + time.perf_counter() - started)
+            saver.save_if_due(run, run.elapsed(started))
 
     # The optimiser's last step moved the image after its last evaluation; score that move too.
     with torch.no_grad():
@@ -378,7 +382,7 @@ def optimise_tiled(
             # what a checkpoint saved now continues from.
             run.consistent = True
             if saver is not None:
-                saver.save(run, run.elapsed_before + time.perf_counter() - started)
+                saver.save(run, run.elapsed(started))
             return Outcome(canvas, outcome.losses, run.iteration, outcome.stop_reason, True, False)
         tiling.paste(canvas, outcome.image, (top, left, bottom, right), overlap)
         run.history[:] = part.history
@@ -391,14 +395,12 @@ def optimise_tiled(
             break
         run.consistent = True
         if saver is not None and run.tiles_done < len(boxes):
-            saver.save_if_due(run, run.elapsed_before + time.perf_counter() - started)
-    run.image = run.best_image = canvas
+            saver.save_if_due(run, run.elapsed(started))
     if outcome is None:  # resumed after its last tile: the level is already done
         assert run.best_losses is not None
         return Outcome(
             canvas, run.best_losses, run.iteration, f"reached {iterations} iterations", False, False
         )
-    run.best_losses = outcome.losses
     return Outcome(canvas, outcome.losses, outcome.iterations, outcome.stop_reason,
                    outcome.stopped_by_request, outcome.failed)  # fmt: skip
 

@@ -190,11 +190,14 @@ def transfer_style(
     styles_full = [_as_pil_or_tensor(s) for s in styles]
     plan = config.scale_plan(config.resolve_size(device.type))
     validation.check_inputs(config, plan, content_full, styles_full)
+    dimensions = validation.dimensions(content_full)
     regions = None
     if config.mask is not None:
-        regions = masks.mask_regions(load_pil(config.mask), len(styles), validation.dimensions(content_full))
+        regions = masks.mask_regions(load_pil(config.mask), len(styles), dimensions)
     validation.check_checkpoint_options(checkpoint, checkpoint_every, checkpoint_seconds, resume)
 
+    tiles = [tile_count(config, size, dimensions) for size, _ in plan]
+    total_iterations = sum(iterations * count for (_, iterations), count in zip(plan, tiles, strict=True))
     run = RunState(lr=initial_lr(config))
     saver: Checkpointer | None = None
     if checkpoint is not None:
@@ -202,9 +205,7 @@ def transfer_style(
         identity = run_identity(config.to_dict(), plan, content_full, styles_full, blend, init)
         saver = Checkpointer(Path(checkpoint), identity, checkpoint_every, checkpoint_seconds)
         if resume:
-            tiles = [tile_count(config, size, validation.dimensions(content_full)) for size, _ in plan]
             run = _resumed_state(saver, plan, tiles, device)
-            saver.saved_iterations = len(run.history)
         else:
             saver.discard()  # a file from another run must not be taken for this one's
     extractor = extractor or build_extractor(config, device)
@@ -213,10 +214,6 @@ def transfer_style(
     outcome: Outcome | None = None
     content_t: torch.Tensor | None = None
     stop_reason = ""
-    total_iterations = sum(
-        iterations * tile_count(config, size, validation.dimensions(content_full))
-        for size, iterations in plan
-    )
     try:
         for index, (size, iterations) in enumerate(plan, start=1):
             if index < run.scale:
@@ -254,7 +251,9 @@ def transfer_style(
             if outcome.stopped_by_request or outcome.failed:
                 break
     except KeyboardInterrupt:
-        raise _interrupted(run, saver, config, plan, content_full, device, started) from None
+        raise _interrupted(
+            run, saver, config, plan, total_iterations, content_full, device, started
+        ) from None
     except Exception as exc:
         if memory.is_out_of_memory(exc):
             raise ResourceError(_out_of_memory_message(run, plan, content_full, device)) from None
@@ -304,6 +303,7 @@ def _interrupted(
     saver: Checkpointer | None,
     config: StyleConfig,
     plan: list[tuple[int, int]],
+    total_iterations: int,
     content: Image.Image | torch.Tensor,
     device: torch.device,
     started: float,
@@ -313,7 +313,7 @@ def _interrupted(
     Where it is not (the interrupt came in the middle of an optimiser step, or of a tile) or
     the file cannot be written, the previous checkpoint stays valid and the exception says how far
     behind it is, so that nobody is told to resume without knowing what a resume repeats."""
-    elapsed = run.elapsed_before + time.perf_counter() - started
+    elapsed = run.elapsed(started)
     stale = None
     if saver is not None and run.image is not None:
         if run.consistent:
@@ -329,8 +329,6 @@ def _interrupted(
         stale = None
     if run.best_losses is None or run.best_image is None:
         return Interrupted(None, saved, done, stale)
-    dimensions = validation.dimensions(content)
-    total = sum(iterations * tile_count(config, size, dimensions) for size, iterations in plan)
     where = f" (scale {run.scale} of {len(plan)})" if len(plan) > 1 else ""
     image = run.best_image.detach().clamp(0, 1)
     if config.preserve_color == "luminance":
@@ -342,7 +340,7 @@ def _interrupted(
         losses=run.best_losses,
         history=list(run.history),
         iterations=len(run.history),
-        stop_reason=f"interrupted at iteration {len(run.history)} of {total}{where}",
+        stop_reason=f"interrupted at iteration {len(run.history)} of {total_iterations}{where}",
         elapsed=elapsed,
         events=list(run.events),
     )
@@ -357,14 +355,14 @@ def _resumed_state(
     mismatch = describe_mismatch(saved.identity, saver.identity)
     if mismatch:
         raise InputError(f"cannot resume from '{saver.path}': this run differs from it in {mismatch}")
+    if not 1 <= saved.scale <= len(plan):
+        raise InputError(f"checkpoint '{saver.path}' does not fit this run's scale plan")
+    tiles_here = tiles[saved.scale - 1]
     if (
-        not 1 <= saved.scale <= len(plan)
         # A tiled scale runs its iteration budget once per tile.
-        or not 0
-        <= saved.iteration
-        <= min(len(saved.history), plan[saved.scale - 1][1] * tiles[saved.scale - 1])
+        not 0 <= saved.iteration <= min(len(saved.history), plan[saved.scale - 1][1] * tiles_here)
         or saved.offset != len(saved.history) - saved.iteration
-        or not 0 <= saved.tiles_done <= (tiles[saved.scale - 1] if tiles[saved.scale - 1] > 1 else 0)
+        or not 0 <= saved.tiles_done <= (tiles_here if tiles_here > 1 else 0)
     ):
         raise InputError(f"checkpoint '{saver.path}' does not fit this run's scale plan")
     try:
@@ -372,6 +370,7 @@ def _resumed_state(
         best = LossBreakdown.from_dict(saved.best_losses) if saved.best_losses is not None else None
     except (KeyError, TypeError, ValueError):
         raise InputError(f"checkpoint '{saver.path}' has a damaged loss history") from None
+    saver.saved_iterations = len(history)  # what an interrupt before the next save leaves behind
     return RunState(
         lr=saved.lr,
         scale=saved.scale,
