@@ -19,9 +19,9 @@ httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (p
 from fastapi.testclient import TestClient  # noqa: E402
 
 import nst  # noqa: E402
+from nst.cli.serve import is_loopback  # noqa: E402
 from nst.web.app import Limits, create_app  # noqa: E402
 from nst.web.jobs import ProgressTracker  # noqa: E402
-from nst.web.serve import is_loopback  # noqa: E402
 from nst.web.store import RUNNING, Store  # noqa: E402
 from tests.web_helpers import picture_bytes, running_server, wait_for_job  # noqa: E402
 

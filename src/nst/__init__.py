@@ -4,39 +4,90 @@ The public API::
 
     import nst
     picture = nst.stylize("photo.jpg", "painting.jpg", nst.StyleConfig(size=256))
+
+    model = nst.load_style_model("starry-night")      # instant style: a trained network
+    model.paint("photo.jpg", size=1024).save("out.png")
+
+Names are imported on first use (PEP 562), so ``import nst`` is cheap and the instant path, which
+runs on onnxruntime, never loads torch.
 """
 
-from nst.config import StyleConfig
-from nst.errors import InputError, NSTError, ResourceError, WeightsError
-from nst.features import LAYER_NAMES, VGG19Features
-from nst.image import load_image, read_metadata, save_image
-from nst.memory import estimate_memory
-from nst.objective import LossBreakdown
-from nst.optimise import Progress
-from nst.transfer import Interrupted, StyleResult, build_extractor, stylize, transfer_style
-from nst.weights import load_weights
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "LAYER_NAMES",
-    "InputError",
-    "Interrupted",
-    "LossBreakdown",
-    "NSTError",
-    "Progress",
-    "ResourceError",
-    "StyleConfig",
-    "StyleResult",
-    "VGG19Features",
-    "WeightsError",
-    "__version__",
-    "build_extractor",
-    "estimate_memory",
-    "load_image",
-    "load_weights",
-    "read_metadata",
-    "save_image",
-    "stylize",
-    "transfer_style",
-]
+__version__ = "0.2.0"
+
+#: Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "StyleConfig": "nst.config",
+    "InputError": "nst.errors",
+    "NSTError": "nst.errors",
+    "ResourceError": "nst.errors",
+    "WeightsError": "nst.errors",
+    "LAYER_NAMES": "nst.layers",
+    "VGG19Features": "nst.features",
+    "load_image": "nst.image",
+    "read_metadata": "nst.image",
+    "save_image": "nst.image",
+    "estimate_memory": "nst.memory",
+    "LossBreakdown": "nst.objective",
+    "Progress": "nst.optimise",
+    "Interrupted": "nst.transfer",
+    "StyleResult": "nst.transfer",
+    "build_extractor": "nst.transfer",
+    "stylize": "nst.transfer",
+    "transfer_style": "nst.transfer",
+    "load_weights": "nst.weights",
+    "TrainConfig": "nst.models.config",
+    "TrainProgress": "nst.models.train",
+    "TrainResult": "nst.models.train",
+    "train_style_model": "nst.models.train",
+    "StyleModel": "nst.models.apply",
+    "OnnxStyleModel": "nst.models.runtime",
+    "ModelCard": "nst.models.card",
+    "load_style_model": "nst.models.loader",
+    "bundled_models": "nst.models.loader",
+    "export_onnx": "nst.models.export",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        if name.startswith("_"):
+            raise AttributeError(f"module 'nst' has no attribute {name!r}")
+        try:  # a submodule, as `import nst; nst.image` works for an eagerly imported package
+            return importlib.import_module(f"nst.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'nst' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from nst.config import StyleConfig
+    from nst.errors import InputError, NSTError, ResourceError, WeightsError
+    from nst.features import VGG19Features
+    from nst.image import load_image, read_metadata, save_image
+    from nst.layers import LAYER_NAMES
+    from nst.memory import estimate_memory
+    from nst.models.apply import StyleModel
+    from nst.models.card import ModelCard
+    from nst.models.config import TrainConfig
+    from nst.models.export import export_onnx
+    from nst.models.loader import bundled_models, load_style_model
+    from nst.models.runtime import OnnxStyleModel
+    from nst.models.train import TrainProgress, TrainResult, train_style_model
+    from nst.objective import LossBreakdown
+    from nst.optimise import Progress
+    from nst.transfer import Interrupted, StyleResult, build_extractor, stylize, transfer_style
+    from nst.weights import load_weights

@@ -229,8 +229,7 @@ def _layer_weights(name: str, weights: tuple[float, ...] | None, layers: tuple[s
 
 def validate(config: StyleConfig) -> None:
     """Raise `InputError` naming the first setting that makes no sense."""
-    # Imported here because features imports torch; validation of plain numbers must stay light.
-    from nst.features import check_layer_names
+    from nst.layers import check_layer_names
 
     if config.size is not None:
         _positive_int("size", config.size, maximum=16384)

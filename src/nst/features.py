@@ -14,51 +14,20 @@ independent of the image size.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from nst.errors import InputError
+from nst.layers import LAYER_INDEX, LAYER_NAMES, check_layer_names, deepest
 from nst.weights import VGGWeights
-
-_BLOCK_SIZES = (2, 2, 4, 4, 4)
 
 #: Calibrated RMS of every layer's response to the reference image. The content loss scales with
 #: its square and the style loss with its fourth power, so this one number sets the balance of
 #: alpha = 1 against beta = 1e4. 1/40 was chosen by eye on tubingen x starry_night at 128-512 px:
 #: the buildings stay recognisable and the brush work is clearly van Gogh's (docs/calibration.md).
 FEATURE_RMS = 0.025
-
-
-def _layer_names() -> tuple[str, ...]:
-    names: list[str] = []
-    for block, convs in enumerate(_BLOCK_SIZES, start=1):
-        for conv in range(1, convs + 1):
-            names += [f"conv{block}_{conv}", f"relu{block}_{conv}"]
-        names.append(f"pool{block}")
-    return tuple(names)
-
-
-#: Every layer, in forward order: conv1_1, relu1_1, conv1_2, relu1_2, pool1, conv2_1, ... pool5.
-LAYER_NAMES: tuple[str, ...] = _layer_names()
-_LAYER_INDEX = {name: i for i, name in enumerate(LAYER_NAMES)}
-
-
-def check_layer_names(layers: Iterable[str], what: str = "layer") -> None:
-    """Raise `InputError` for a name that is not a VGG-19 layer, suggesting the closest."""
-    for layer in layers:
-        if layer not in _LAYER_INDEX:
-            import difflib
-
-            close = difflib.get_close_matches(str(layer), LAYER_NAMES, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else " (see 'nst layers')"
-            raise InputError(f"unknown {what} {layer!r}{hint}")
-
-
-def deepest(layers: Iterable[str]) -> str:
-    """The layer that comes last in the forward pass."""
-    return max(layers, key=_LAYER_INDEX.__getitem__)
 
 
 def reference_image(size: int = 224, seed: int = 1508) -> torch.Tensor:
@@ -108,7 +77,7 @@ class VGG19Features(nn.Module):
             raise InputError(f"pooling must be 'avg' or 'max', got {pooling!r}")
         self.layers = layers
         self.preprocessing = weights.preprocessing
-        last = _LAYER_INDEX[deepest(layers)]
+        last = LAYER_INDEX[deepest(layers)]
         self.names = LAYER_NAMES[: last + 1]
         modules: list[nn.Module] = []
         in_channels = 3

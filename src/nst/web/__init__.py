@@ -6,7 +6,7 @@ is used, so ``import nst.web`` and the rest of the CLI work without it.
 * `nst.web.app.create_app` builds the FastAPI application (routes, token check, static page).
 * `nst.web.jobs.JobQueue` is the bounded queue and its worker thread.
 * `nst.web.store.Store` keeps jobs and uploads in SQLite, with the images as files beside it.
-* `nst.web.serve` is the ``nst serve`` command.
+* `nst.cli.serve` is the ``nst serve`` command.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def is_loopback(host: str) -> bool:
 
 def add_serve_options(parser: argparse.ArgumentParser) -> None:
     """Options of `nst serve`."""
-    from nst.cli import add_device_option  # here: nst.cli imports this module while building
+    from nst.cli.options import add_device_option
 
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -93,7 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise nst.InputError(
             f"nst serve needs the web extra ({exc.name} is missing): pip install 'nst[web]'"
         ) from None
-    from nst.cli import resolve_device
+    from nst.cli.options import resolve_device
 
     device = resolve_device(args.device)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()

@@ -7,14 +7,15 @@ import dataclasses
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nst.cli import EXIT_OK, add_style_options, config_from_args, resolve_device
+from nst.cli.options import EXIT_OK, add_style_options, config_from_args, resolve_device
 from nst.config import StyleConfig
 from nst.errors import InputError
-from nst.experiments import plan as planning
-from nst.experiments import runner
-from nst.experiments.params import parse_params
+
+if TYPE_CHECKING:  # the experiments package loads when a sweep or grid runs, not with `nst --help`
+    from nst.experiments import plan as planning
+    from nst.experiments import runner
 
 
 def _jobs(text: str) -> int:
@@ -41,8 +42,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_style_options(p)
 
 
-def add_commands(sub: Any) -> None:
-    """Add `sweep` and `grid` to the `nst` subcommands."""
+def add_commands(sub: Any, only: str | None = None) -> None:
+    """Add `sweep` and `grid` (or ``only`` one of them) to the `nst` subcommands."""
+    if only in (None, "sweep"):
+        _add_sweep(sub)
+    if only in (None, "grid"):
+        _add_grid(sub)
+
+
+def _add_sweep(sub: Any) -> None:
     p = sub.add_parser(
         "sweep",
         help="one photo and one artwork, with settings varied (e.g. the paper's style weights)",
@@ -62,6 +70,8 @@ def add_commands(sub: Any) -> None:
     _common(p)
     p.set_defaults(run=cmd_sweep)
 
+
+def _add_grid(sub: Any) -> None:
     p = sub.add_parser(
         "grid",
         help="every photo in every artwork's style, side by side",
@@ -76,12 +86,17 @@ def add_commands(sub: Any) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     base = config_from_args(args)
+    from nst.experiments import plan as planning
+    from nst.experiments.params import parse_params
+
     params = parse_params(args.param)
     experiment = planning.sweep(args.content, args.style, base, params)
     return _run(args, experiment)
 
 
 def cmd_grid(args: argparse.Namespace) -> int:
+    from nst.experiments import plan as planning
+
     experiment = planning.grid(args.content, args.style, config_from_args(args))
     return _run(args, experiment)
 
@@ -94,6 +109,8 @@ def _run(args: argparse.Namespace, experiment: planning.Experiment) -> int:
             "experiments draw loss plots with matplotlib, which is missing: pip install matplotlib"
         ) from None
     device = resolve_device(args.device)
+    from nst.experiments import runner
+
     plan = runner.prepare(experiment, Path(args.output))
     total = len(experiment.cells)
     if not args.quiet and plan.finished:

@@ -1,0 +1,94 @@
+"""Every default of training a style model, once (the CLI's `nst train` reads them from here).
+
+The losses are nst's own (calibrated VGG-19 features, the paper's content and Gram style losses,
+a little total variation): the layers and the total-variation weight come from `StyleConfig`, so
+a model and an optimisation aim at the same kind of picture. What differs from Johnson et al.
+(2016) and why is in each field's comment and in README "Instant style".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from nst.config import StyleConfig
+from nst.errors import InputError
+
+_STYLE = StyleConfig()
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run of an image transformation network."""
+
+    # Coarse-to-fine training: `iterations[i]` steps on `sizes[i]` px square crops. The network
+    # learns colours and strokes at the cheap small size (a step at 128 px costs about a quarter
+    # of one at 256 px) and fine detail at the last. Johnson et al.: 40,000 steps at 256 px.
+    sizes: tuple[int, ...] = (128, 256)
+    iterations: tuple[int, ...] = (1200, 300)
+    batch_size: int = 4
+    # Adam, as Johnson et al.
+    lr: float = 1e-3
+    # The losses: nst's calibrated alpha, beta, layers and total variation (StyleConfig), so a
+    # model aims at the picture the optimisation paints. (5e4 painted over the photo's detail.)
+    content_weight: float = _STYLE.content_weight
+    style_weight: float = _STYLE.style_weight
+    content_layers: tuple[str, ...] = _STYLE.content_layers
+    style_layers: tuple[str, ...] = _STYLE.style_layers
+    style_layer_weights: tuple[float, ...] | None = _STYLE.style_layer_weights
+    tv_weight: float = _STYLE.tv_weight
+    pooling: str = _STYLE.pooling
+    weights: str = _STYLE.weights
+    # The painting's longest side in px when its Gram matrices are taken: sets the size of the
+    # brush strokes the model paints, in pixels of its output. 512: strokes as in a 512 px
+    # rendition of the painting, the size the models are mostly applied at.
+    style_size: int = 512
+    # Network width: channels of the first layer (Johnson et al.: 32). 16 paints a 512 px picture
+    # about four times faster on a CPU (docs/instant.md), 1.7 MB of weights instead of 6.7 MB.
+    width: int = 16
+    residual_blocks: int = 5
+    seed: int = 0
+    # bfloat16 autocast for the VGG loss network and the model on CPUs that support it (about
+    # 1.9x faster there); Gram matrices and losses stay in float32. "fp32" turns it off.
+    precision: str = "bf16"
+    # At least this many readable photos are needed (fewer would overfit a few pictures).
+    min_photos: int = 8
+    # A preview of the model on a fixed photo every this many steps (0: none).
+    preview_every: int = 200
+    # Save the training state for --resume every this many seconds.
+    checkpoint_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not self.sizes or len(self.sizes) != len(self.iterations):
+            raise InputError("sizes and iterations need one entry each per training stage")
+        if any(size < 64 for size in self.sizes):
+            raise InputError("training sizes must be at least 64 px")
+        if any(n < 0 for n in self.iterations) or sum(self.iterations) < 1:
+            raise InputError("iterations must be non-negative with at least one step in all")
+        for name in ("batch_size", "width", "residual_blocks", "style_size", "min_photos"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be at least 1")
+        if self.lr <= 0:
+            raise InputError("lr must be positive")
+        if self.precision not in ("bf16", "fp32"):
+            raise InputError(f"precision must be 'bf16' or 'fp32', got {self.precision!r}")
+        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
+            raise InputError("style_layer_weights needs one weight per style layer")
+
+    @property
+    def total_iterations(self) -> int:
+        return sum(self.iterations)
+
+    def with_changes(self, **changes: Any) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
+        return cls(**values)

@@ -1,0 +1,371 @@
+"""Training an image transformation network on nst's own perceptual losses (Johnson et al. 2016).
+
+One painting, a folder of photos: the network learns to paint any photo so that its calibrated
+VGG-19 features match the photo (content) and its Gram matrices match the painting (style), the
+same objective the optimisation minimises for one picture. Progress, previews and the end of
+each step reach the caller through a callback; the library never prints.
+
+A checkpoint (model, optimiser, data-order generator, history) is written atomically every
+`TrainConfig.checkpoint_seconds`, so a run killed at any moment continues from its last
+checkpoint with ``resume=True``, on exactly the same sequence of batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from nst import losses
+from nst.config import StyleConfig
+from nst.errors import InputError
+from nst.features import VGG19Features
+from nst.image import load_pil, pil_to_tensor, resize_longest
+from nst.models.card import ModelCard
+from nst.models.config import TrainConfig
+from nst.models.network import TransformerNet
+from nst.models.store import save_model
+from nst.objective import compute_style_grams
+from nst.weights import load_weights
+
+CHECKPOINT_FORMAT = "nst-train-checkpoint"
+CHECKPOINT_VERSION = 1
+_PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One finished training step, as passed to the callback."""
+
+    step: int
+    total_steps: int
+    size: int
+    content: float
+    style: float
+    tv: float
+    total: float
+    elapsed: float
+    # A picture of the model on a fixed photo, (1, 3, H, W) in [0, 1], every `preview_every` steps.
+    preview: torch.Tensor | None = None
+
+    @property
+    def seconds_left(self) -> float | None:
+        done = self.step
+        return None if done == 0 else self.elapsed / done * (self.total_steps - done)
+
+
+@dataclass
+class TrainResult:
+    """What a training run returns. ``stopped`` is True when the callback asked it to stop."""
+
+    model: TransformerNet
+    card: ModelCard
+    history: list[dict[str, float]]
+    steps: int
+    elapsed: float
+    stopped: bool
+    skipped_photos: list[str] = field(default_factory=list)
+    photos: int = 0
+
+
+@dataclass(frozen=True)
+class PhotoSet:
+    """The usable training photos (decoded once, shorter side reduced) and the files skipped."""
+
+    images: list[Image.Image]
+    names: list[str]
+    skipped: list[str]
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256("\n".join(self.names).encode()).hexdigest()[:16]
+
+
+def load_photos(folder: str | os.PathLike, shorter_side: int) -> PhotoSet:
+    """Every readable picture in ``folder`` (sorted by name), reduced so its shorter side is at
+    most ``shorter_side``. Files that are not pictures or cannot be decoded are skipped and listed.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"photos folder '{root}' does not exist or is not a folder")
+    images: list[Image.Image] = []
+    names: list[str] = []
+    skipped: list[str] = []
+    for path in sorted(p for p in root.iterdir() if p.is_file()):
+        if path.suffix.lower() not in _PHOTO_SUFFIXES:
+            if not path.name.startswith(".") and path.name.lower() not in ("readme.md", "readme.txt"):
+                skipped.append(path.name)
+            continue
+        try:
+            image = load_pil(path)
+        except InputError:
+            skipped.append(path.name)
+            continue
+        if min(image.size) < 32:
+            skipped.append(path.name)
+            continue
+        scale = shorter_side / min(image.size)
+        if scale < 1:
+            image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                                 Image.Resampling.LANCZOS)
+        images.append(image)
+        names.append(path.name)
+    return PhotoSet(images, names, skipped)
+
+
+def random_crops(photos: Sequence[Image.Image], size: int, count: int, rng: random.Random) -> torch.Tensor:
+    """``count`` random square crops, each resized to ``size`` px and randomly mirrored."""
+    crops = []
+    for _ in range(count):
+        photo = photos[rng.randrange(len(photos))]
+        short = min(photo.size)
+        side = rng.randint(max(32, int(short * 0.6)), short)
+        left = rng.randint(0, photo.width - side)
+        top = rng.randint(0, photo.height - side)
+        crop = photo.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
+        if rng.random() < 0.5:
+            crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        crops.append(pil_to_tensor(crop))
+    return torch.cat(crops)
+
+
+def file_fingerprint(path: str | os.PathLike) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+class PerceptualLoss:
+    """Content + Gram style + total variation on calibrated VGG-19 features, for batches."""
+
+    def __init__(self, config: TrainConfig, style: torch.Tensor, device: torch.device):
+        self.config = config
+        style_config = StyleConfig(style_layers=config.style_layers, content_layers=config.content_layers)
+        layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
+        self.extractor = VGG19Features(load_weights(config.weights), layers, pooling=config.pooling).to(device)
+        # Per-position Gram matrices of the painting; multiplied by each crop size's positions.
+        self.style_grams = {k: v[0].to(device) for k, v in compute_style_grams(
+            self.extractor, style_config, [style.to(device)]).items()}
+        self.layer_weights = config.style_layer_weights or (1.0,) * len(config.style_layers)
+
+    def __call__(self, output: torch.Tensor, photo: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        cfg = self.config
+        with torch.no_grad():
+            targets = self.extractor(photo)
+        features = self.extractor(output)
+        content = sum(losses.content_loss(features[k].float(), targets[k].float()) for k in cfg.content_layers)
+        style = output.new_zeros((), dtype=torch.float32)
+        for layer, weight in zip(cfg.style_layers, self.layer_weights, strict=True):
+            f = features[layer]
+            positions = f.shape[-2] * f.shape[-1]
+            style = style + weight * losses.style_loss(f, self.style_grams[layer] * positions)
+        tv = losses.tv_loss(output.float())
+        terms = {"content": cfg.content_weight * content, "style": cfg.style_weight * style,
+                 "tv": cfg.tv_weight * tv}
+        return terms["content"] + terms["style"] + terms["tv"], terms
+
+
+def _autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager[Any]:
+    if config.precision == "bf16" and (device.type == "cuda" or _cpu_has_bf16()):
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            flags = handle.read()
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        return False
+
+
+def _stage_of(step: int, config: TrainConfig) -> int:
+    """The stage (index into sizes) that step number ``step`` (0-based) belongs to."""
+    edge = 0
+    for stage, count in enumerate(config.iterations):
+        edge += count
+        if step < edge:
+            return stage
+    return len(config.iterations) - 1
+
+
+def _identity(config: TrainConfig, style_hash: str, photos: PhotoSet) -> dict[str, Any]:
+    return {"config": config.to_dict(), "style": style_hash, "photos": photos.fingerprint}
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(state, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a truncated or foreign file
+        raise InputError(f"training checkpoint '{path}' cannot be read ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise InputError(f"'{path}' is not an nst training checkpoint")
+    if state.get("version") != CHECKPOINT_VERSION:
+        raise InputError(f"training checkpoint '{path}' has version {state.get('version')}, "
+                         f"this nst reads {CHECKPOINT_VERSION}")
+    return state
+
+
+def train_style_model(
+    style_image: str | os.PathLike,
+    photos: str | os.PathLike | PhotoSet,
+    output: str | os.PathLike,
+    config: TrainConfig | None = None,
+    *,
+    name: str | None = None,
+    painting: str | None = None,
+    device: str | torch.device = "cpu",
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    callback: Callable[[TrainProgress], bool | None] | None = None,
+) -> TrainResult:
+    """Train a style model for ``style_image`` on the photos in ``photos`` and save it to ``output``.
+
+    ``checkpoint`` (default ``OUTPUT.ckpt``) receives the training state periodically and when the
+    callback stops the run; ``resume=True`` continues from it (refused if the painting, the photos
+    or the settings differ). The callback may return True to stop; the result then has
+    ``stopped=True`` and nothing is written to ``output``. On completion the checkpoint is removed.
+    """
+    config = config or TrainConfig()
+    device = torch.device(device)
+    output = Path(output)
+    ckpt_path = Path(checkpoint) if checkpoint is not None else output.with_name(output.name + ".ckpt")
+    style_path = Path(style_image)
+    style_pil = load_pil(style_path)
+    style_hash = file_fingerprint(style_path)
+    if not isinstance(photos, PhotoSet):
+        photos = load_photos(photos, shorter_side=max(config.sizes) * 5 // 4)
+    if len(photos.images) < config.min_photos:
+        raise InputError(f"only {len(photos.images)} usable photos in the photos folder "
+                         f"(need at least {config.min_photos}; {len(photos.skipped)} files skipped)")
+    identity = _identity(config, style_hash, photos)
+
+    torch.manual_seed(config.seed)
+    model = TransformerNet(config.width, config.residual_blocks).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    rng = random.Random(config.seed)
+    history: list[dict[str, float]] = []
+    step = 0
+    elapsed_before = 0.0
+    if resume:
+        if not ckpt_path.exists():
+            raise InputError(f"nothing to resume: no checkpoint '{ckpt_path}'")
+        state = load_checkpoint(ckpt_path)
+        if state["identity"] != identity:
+            raise InputError(f"checkpoint '{ckpt_path}' belongs to another painting, photo set or settings; "
+                             "start without --resume (after removing it) or train with the same inputs")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        rng.setstate(_rng_from_list(state["rng"]))
+        history = state["history"]
+        step = state["step"]
+        elapsed_before = state["elapsed"]
+    elif ckpt_path.exists():
+        raise InputError(f"a checkpoint '{ckpt_path}' of an earlier run exists: pass --resume to continue it, "
+                         "or remove it to start afresh")
+
+    style = pil_to_tensor(resize_longest(style_pil, config.style_size)).to(device)
+    loss = PerceptualLoss(config, style, device)
+    preview_photo = pil_to_tensor(resize_longest(photos.images[0], max(config.sizes))).to(device)
+
+    def save_state() -> None:
+        _save_checkpoint(ckpt_path, {
+            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "identity": identity,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "rng": _rng_to_list(rng.getstate()), "history": history, "step": step,
+            "elapsed": elapsed_before + time.perf_counter() - started,
+        })
+
+    started = time.perf_counter()
+    last_save = started
+    stopped = False
+    model.train()
+    while step < config.total_iterations:
+        size = config.sizes[_stage_of(step, config)]
+        batch = random_crops(photos.images, size, config.batch_size, rng).to(device)
+        with _autocast(config, device):
+            painted = model(batch)
+            total, terms = loss(painted, batch)
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        optimizer.step()
+        values = {k: float(v.detach()) for k, v in terms.items()} | {"total": float(total.detach())}
+        if not math.isfinite(values["total"]):
+            raise InputError("training diverged (the loss is not finite); try a smaller --lr")
+        history.append(values)
+        step += 1
+        preview = None
+        if config.preview_every and (step % config.preview_every == 0 or step == config.total_iterations):
+            preview = _paint(model, preview_photo)
+        now = time.perf_counter()
+        progress = TrainProgress(step, config.total_iterations, size, values["content"], values["style"],
+                                 values["tv"], values["total"], elapsed_before + now - started, preview)
+        if callback is not None and callback(progress):
+            stopped = step < config.total_iterations
+            if stopped:
+                save_state()
+                break
+        if now - last_save >= config.checkpoint_seconds and step < config.total_iterations:
+            save_state()
+            last_save = now
+    elapsed = elapsed_before + time.perf_counter() - started
+    model.eval()
+    card = ModelCard(
+        name=name or output.stem,
+        painting=painting or style_path.stem,
+        style_file=style_path.name,
+        style_sha256=style_hash,
+        photos=len(photos.images),
+        photos_fingerprint=photos.fingerprint,
+        steps=step,
+        seconds=round(elapsed, 1),
+        device=device.type,
+        config=config.to_dict(),
+    )
+    if not stopped:
+        save_model(model, card, output)
+        with contextlib.suppress(FileNotFoundError):
+            ckpt_path.unlink()
+    return TrainResult(model, card, history, step, elapsed, stopped, list(photos.skipped), len(photos.images))
+
+
+def _paint(model: TransformerNet, photo: torch.Tensor) -> torch.Tensor:
+    model.eval()
+    with torch.no_grad():
+        out = model(photo).clamp(0, 1).cpu()
+    model.train()
+    return out
+
+
+def _rng_to_list(state: tuple[Any, ...]) -> list[Any]:
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
+
+
+def _rng_from_list(data: list[Any]) -> tuple[Any, ...]:
+    version, internal, gauss = data
+    return (version, tuple(internal), gauss)
