@@ -43,6 +43,8 @@ def auto_scale_count(final_size: int, ratio: float) -> int:
 
 
 POOLINGS = ("avg", "max")
+#: ``init="model:NAME"`` starts the optimisation from a style model's picture (nst.models).
+MODEL_INIT_PREFIX = "model:"
 #: Longest side when the caller gives no size: 512 px with a GPU, 128 px on the CPU (spec).
 DEFAULT_SIZE_GPU = 512
 DEFAULT_SIZE_CPU = 128
@@ -101,6 +103,7 @@ class StyleConfig:
     lr: float = 0.02
     # Deviation: the paper starts from white noise. Starting from the content image reaches the
     # same kind of optimum in far fewer iterations and is deterministic; "noise" is still there.
+    # "model:NAME" starts from a style model's picture of the photo (docs/instant.md measures it).
     init: str = "content"
     seed: int = 0
     # Early stop: converged when the total loss fell by less than this fraction over the last
@@ -137,6 +140,16 @@ class StyleConfig:
     # size, so memory stays bounded at any size. None: tile only above AUTO_TILE_ABOVE px (a
     # whole 2048 px level needs about 17 GB), in 1024 px tiles.
     tile_size: int | None = None
+
+    @property
+    def init_model(self) -> str | None:
+        """The style model named by ``init="model:NAME"``, else None."""
+        return self.init[len(MODEL_INIT_PREFIX):] if self.init.startswith(MODEL_INIT_PREFIX) else None
+
+    @property
+    def init_is_image(self) -> bool:
+        """True when ``init`` names an image file (not content, noise or a model)."""
+        return self.init not in ("content", "noise") and self.init_model is None
 
     def __post_init__(self) -> None:
         validate(self)
@@ -249,8 +262,8 @@ def validate(config: StyleConfig) -> None:
         raise InputError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}")
     if config.pooling not in POOLINGS:
         raise InputError(f"pooling must be one of {', '.join(POOLINGS)}, got {config.pooling!r}")
-    if not isinstance(config.init, str) or not config.init:
-        raise InputError("init must be 'content', 'noise' or an image path")
+    if not isinstance(config.init, str) or not config.init or config.init == MODEL_INIT_PREFIX:
+        raise InputError("init must be 'content', 'noise', 'model:NAME' or an image path")
     if not config.content_layers and not config.style_layers:
         raise InputError("at least one content or style layer is needed")
     check_layer_names(config.content_layers, "content layer")

@@ -126,17 +126,29 @@ def _as_list(style: StyleSources) -> list[ImageSource]:
     return [style]  # type: ignore[list-item]
 
 
-def _initial_image(config: StyleConfig, content: torch.Tensor) -> torch.Tensor:
+def _initial_image(config: StyleConfig, content: torch.Tensor, painted: torch.Tensor | None) -> torch.Tensor:
     if config.init == "content":
         return content.clone()
     if config.init == "noise":
         generator = torch.Generator().manual_seed(config.seed)
         return torch.rand(content.shape, generator=generator).to(content.device)
     h, w = content.shape[-2:]
-    start = load_image(config.init).to(content.device)
+    start = painted if painted is not None else load_image(config.init).to(content.device)
     return torch.nn.functional.interpolate(start, size=(h, w), mode="bicubic", align_corners=False).clamp(
         0, 1
     )
+
+
+def _model_start(config: StyleConfig, content: ImageSource, size: int, device: str | torch.device) -> torch.Tensor | None:
+    """With ``init="model:NAME"``: the style model's picture of the photo at the final size (the
+    optimisation then starts from it, resized to each run's first level)."""
+    name = config.init_model
+    if name is None:
+        return None
+    from nst.models.apply import StyleModel  # the feed-forward engine, only for this start
+
+    photo = load_image(content, size).to(device)
+    return StyleModel.load(name, device).paint_tensor(photo)
 
 
 def transfer_style(
@@ -192,6 +204,10 @@ def transfer_style(
     validation.check_inputs(config, plan, content_full, styles_full)
     dimensions = validation.dimensions(content_full)
     regions = None
+    if config.init_model is not None:  # an unknown model fails now, not after loading VGG
+        from nst.models.registry import resolve_model
+
+        resolve_model(config.init_model)
     if config.mask is not None:
         regions = masks.mask_regions(load_pil(config.mask), len(styles), dimensions)
     validation.check_checkpoint_options(checkpoint, checkpoint_every, checkpoint_seconds, resume)
@@ -201,7 +217,7 @@ def transfer_style(
     run = RunState(lr=initial_lr(config))
     saver: Checkpointer | None = None
     if checkpoint is not None:
-        init = load_pil(config.init) if config.init not in ("content", "noise") else None
+        init = load_pil(config.init) if config.init_is_image else None
         identity = run_identity(config.to_dict(), plan, content_full, styles_full, blend, init)
         saver = Checkpointer(Path(checkpoint), identity, checkpoint_every, checkpoint_seconds)
         if resume:
@@ -223,7 +239,8 @@ def transfer_style(
             target_content, style_ts = _colour_inputs(config, content_t, style_ts)
             if index != run.scale:  # a new scale, not the one a checkpoint stopped in
                 if outcome is None and run.image is None:
-                    start = _initial_image(config, target_content)
+                    painted = _model_start(config, content_full, plan[-1][0], device)
+                    start = _initial_image(config, target_content, painted)
                 else:
                     previous = outcome.image if outcome is not None else run.best_image
                     assert previous is not None

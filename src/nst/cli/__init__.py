@@ -19,6 +19,8 @@ from typing import Any
 
 import nst
 from nst.cli.options import (
+    DEMO_MODEL,
+    DEMO_STYLE_SCALE,
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -34,7 +36,7 @@ from nst.cli.options import (
 )
 
 __all__ = [
-    "EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "checkpoint_interval",
+    "DEMO_STYLE_SCALE", "EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "checkpoint_interval",
     "config_from_args", "given_options", "main", "resolve_device",
 ]
 
@@ -92,15 +94,30 @@ def _add_stylize(sub: Any) -> None:
 
 
 def _add_demo(sub: Any) -> None:
-    from nst.cli.stylize import cmd_demo
-
-    p = sub.add_parser("demo", help="stylize a bundled photo with a bundled painting (no files needed)")
+    p = sub.add_parser("demo", help="paint a bundled photo with a bundled style model (no files needed)")
     p.add_argument("-o", "--output", default="painted.png", help="output file (default: painted.png)")
+    p.add_argument("--model", metavar="NAME", help=f"the bundled style model (default: {DEMO_MODEL}; see 'nst models')")
+    p.add_argument("--optimise", action="store_true",
+                   help="run the optimisation instead (a style painted here, 128 px on a CPU, minutes)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--save-every", type=_number(int), default=0, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("--report", metavar="PATH", help="write a JSON report (as for stylize)")
     add_style_options(p)
-    p.set_defaults(run=cmd_demo)
+    p.set_defaults(run=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from nst.cli.instant import MODEL_OPTIONS
+    from nst.cli.stylize import cmd_demo
+
+    given = getattr(args, "given", set()) or set()
+    if not args.optimise:
+        foreign = sorted(given - MODEL_OPTIONS - {"optimise"})
+        if foreign:
+            raise UsageError(f"--{foreign[0].replace('_', '-')} applies to the optimisation: add --optimise")
+    elif args.model:
+        raise UsageError("--model paints at once; --optimise runs the optimisation: choose one")
+    return cmd_demo(args)
 
 
 def _add_info(sub: Any) -> None:

@@ -23,6 +23,9 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULTS = StyleConfig()
 #: `nst demo`'s style scale unless --style-scale or --style-size is given (see `cmd_demo`).
 DEMO_STYLE_SCALE = 0.5
+#: `nst demo` without --optimise: this bundled style model, at this size (seconds on a CPU).
+DEMO_MODEL = "starry-night"
+DEMO_INSTANT_SIZE = 1024
 
 
 class UsageError(Exception):
@@ -157,7 +160,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         help=f"Adam's step size in [0,1] pixel units (default: {d.lr:g})",
     )
     g.add_argument(
-        "--init", default=d.init, help=f"start from 'content', 'noise' or an image path (default: {d.init})"
+        "--init", default=d.init, help=f"start from 'content', 'noise', 'model:NAME' (a style model's picture) or an image path (default: {d.init})"
     )
     g.add_argument("--seed", type=_number(int), default=d.seed, help=f"random seed (default: {d.seed})")
     g.add_argument(

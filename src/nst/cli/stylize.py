@@ -15,6 +15,8 @@ from typing import Any
 import nst
 from nst.cli.options import (
     DEFAULTS,
+    DEMO_INSTANT_SIZE,
+    DEMO_MODEL,
     DEMO_STYLE_SCALE,
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -225,9 +227,21 @@ def _report_interrupt(
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """`nst stylize` on inputs every install has: matplotlib's sample photo and a painting made here."""
+    """Inputs every install has: matplotlib's sample photo, painted at once by a bundled style
+    model (the default) or, with --optimise, by the optimisation in a style painted here."""
     from nst.demo import demo_content_path, painted_style
 
+    if not args.optimise:
+        from nst.cli.instant import cmd_paint
+
+        args.content, args.style = str(demo_content_path()), []
+        args.model = args.model or DEMO_MODEL
+        args.size = args.size or DEMO_INSTANT_SIZE
+        args.strength, args.tile_size = 1.0, None
+        status = cmd_paint(args)
+        if status == EXIT_OK and not args.quiet:
+            print("the finest picture: nst demo --optimise (the optimisation, minutes)", file=sys.stderr)
+        return status
     output = Path(args.output)
     style_path = output.with_name(f"{output.stem}-style.png")
     check_output(output, args.overwrite)

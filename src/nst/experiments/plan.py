@@ -101,7 +101,12 @@ def read_inputs(paths: Sequence[str | Path], role: str) -> tuple[InputImage, ...
 
 def check_init_images(configs: Sequence[StyleConfig]) -> None:
     """An ``init`` that names a file must be a readable image (checked now, not mid-run)."""
-    for init in sorted({c.init for c in configs} - {"content", "noise"}):
+    for config in configs:
+        if config.init_model is not None:
+            from nst.models.registry import resolve_model
+
+            resolve_model(config.init_model)
+    for init in sorted({c.init for c in configs if c.init_is_image}):
         read_input(init, "init")
 
 

@@ -1,0 +1,80 @@
+"""Picture measures shared by the benchmarks: how much style, how much of the photo's structure.
+
+* Style distance: how far a picture's Gram matrices are from the painting's, at the paper's five
+  style layers of nst's calibrated VGG-19, each layer's Frobenius distance relative to the
+  painting's Gram norm, averaged. 0 is the painting's statistics; a photo scores about 1. Lower
+  is more of the painting's style. (nst's models are trained on this network, so the measure
+  favours them somewhat; bench/instant.py also shows the pictures.)
+* Structure: SSIM (Wang et al. 2004) of the Gaussian-blurred luminance of picture and photo, both
+  at 256 px on the longest side, blur sigma 2 px. The blur removes brush texture, so it scores
+  moved, lost or invented shapes, not strokes: 1 is the photo's layout kept exactly.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from nst.config import PAPER_STYLE_LAYERS
+from nst.features import VGG19Features
+from nst.image import pil_to_tensor, resize_longest
+from nst.losses import gram_matrix
+from nst.weights import load_weights
+
+STRUCTURE_SIZE = 256
+STRUCTURE_BLUR = 2.0
+
+
+@functools.cache
+def _extractor() -> VGG19Features:
+    return VGG19Features(load_weights("vgg19-caffe"), PAPER_STYLE_LAYERS)
+
+
+def _grams(picture: Image.Image) -> dict[str, torch.Tensor]:
+    with torch.no_grad():
+        features = _extractor()(pil_to_tensor(picture))
+    return {k: gram_matrix(v)[0] / (v.shape[-2] * v.shape[-1]) for k, v in features.items()}
+
+
+def style_distance(picture: Image.Image, painting: Image.Image) -> float:
+    """Mean relative Gram distance to ``painting`` (seen at the picture's longest side)."""
+    painting = resize_longest(painting.convert("RGB"), max(picture.size))
+    mine, target = _grams(picture.convert("RGB")), _grams(painting)
+    return float(sum((mine[k] - target[k]).norm() / target[k].norm() for k in target) / len(target))
+
+
+def _blurred_luminance(picture: Image.Image) -> torch.Tensor:
+    x = pil_to_tensor(resize_longest(picture.convert("RGB"), STRUCTURE_SIZE))
+    y = (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    return _gaussian(y, STRUCTURE_BLUR)
+
+
+def _gaussian(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    radius = max(1, int(3 * sigma + 0.5))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    k = torch.exp(-(t**2) / (2 * sigma**2))
+    k = k / k.sum()
+    x = F.pad(x, (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(x, k.view(1, 1, 1, -1))
+    return F.conv2d(x, k.view(1, 1, -1, 1))
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean SSIM of two (1, 1, H, W) images in [0, 1] (11-tap Gaussian window, sigma 1.5)."""
+    c1, c2 = 0.01**2, 0.03**2
+    mu_a, mu_b = _gaussian(a, 1.5), _gaussian(b, 1.5)
+    var_a = _gaussian(a * a, 1.5) - mu_a**2
+    var_b = _gaussian(b * b, 1.5) - mu_b**2
+    cov = _gaussian(a * b, 1.5) - mu_a * mu_b
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return float(s.mean())
+
+
+def structure(picture: Image.Image, photo: Image.Image) -> float:
+    """SSIM of blurred luminance between ``picture`` and the ``photo`` it was painted from."""
+    a = _blurred_luminance(picture)
+    b = _blurred_luminance(photo.resize(picture.size, Image.Resampling.LANCZOS))
+    return ssim(a, b)
