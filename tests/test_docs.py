@@ -34,3 +34,12 @@ def test_readme_commands_parse():
     parser = build_parser()
     for line in re.findall(r"^nst (stylize .*?)(?:\s+#.*)?$", README, flags=re.M):
         parser.parse_args(line.split())
+
+
+def test_every_option_of_the_instant_commands_is_documented():
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name in ("train", "export", "models", "demo"):
+        for action in commands[name]._actions:
+            long = [o for o in action.option_strings if o.startswith("--") and o not in ("--help", "--json")]
+            if long:
+                assert f"`{long[0]}" in README, f"nst {name} {long[0]}"

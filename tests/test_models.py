@@ -286,3 +286,30 @@ def test_unknown_model_name_lists_the_bundled_ones():
 
     with pytest.raises(InputError, match="unknown style model 'nope'"):
         nst.load_style_model("nope")
+
+
+def test_optimisation_can_start_from_a_models_picture(tiny_model: Path, tmp_path: Path):
+    import nst
+
+    photo = _picture(8, (48, 40))
+    style = _picture(9, (48, 48))
+    config = nst.StyleConfig(size=40, scales=1, iterations=1, init=f"model:{tiny_model}")
+    seen = []
+    result = nst.transfer_style(photo, style, config, callback=lambda p: seen.append(p.image.clone()))
+    # After one step the picture is still close to the model's, not to the photo.
+    painted = torch.from_numpy(np.asarray(StyleModel.load(tiny_model).paint(photo, size=40), dtype=np.float32) / 255)
+    first = seen[0][0].permute(1, 2, 0)
+    original = torch.from_numpy(np.asarray(photo.resize((40, 33)), dtype=np.float32) / 255)
+    assert (first - painted).abs().mean() < 0.5 * (first - original).abs().mean()
+    assert result.image.size == (40, 33)
+    with pytest.raises(InputError, match="unknown style model"):
+        nst.transfer_style(photo, style, config.with_changes(init="model:no-such-model"))
+
+
+def test_demo_paints_with_a_model_or_refuses_optimisation_options(tiny_model: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]):
+    out = tmp_path / "painted.png"
+    assert main(["demo", "--model", str(tiny_model), "--size", "64", "-o", str(out), "--quiet"]) == 0
+    assert max(Image.open(out).size) == 64
+    assert main(["demo", "--iterations", "3", "-o", str(tmp_path / "x.png")]) == 2
+    assert "add --optimise" in capsys.readouterr().err
