@@ -92,10 +92,8 @@ def cmd_paint(args: argparse.Namespace) -> int:
                 bar.update(1)
             continue
         t0 = time.perf_counter()
-        if getattr(args, "tile_size", None):
-            picture = model.paint(photo, args.size, args.strength, args.preserve_color, tile_size=args.tile_size)  # type: ignore[call-arg]
-        else:
-            picture = model.paint(photo, args.size, args.strength, args.preserve_color)
+        picture = model.paint(photo, args.size, args.strength, args.preserve_color,
+                              tile_size=getattr(args, "tile_size", None))
         metadata = {
             "model": model.card.name, "painting": model.card.painting, "photo": str(photo_path),
             "settings": {"size": args.size, "strength": args.strength, "preserve_color": args.preserve_color},

@@ -19,11 +19,11 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from nst.image import ImageSource, load_pil
+from nst.image import ImageSource
 from nst.models.card import ModelCard
 from nst.models.network import TransformerNet
 from nst.models.registry import resolve_model
-from nst.models.runtime import TILE_ABOVE_PIXELS, check_options, finish, prepare
+from nst.models.runtime import TILE_ABOVE_PIXELS, as_pil, check_options, finish, prepare
 from nst.models.store import load_model
 
 TILE_SIZE = 1024
@@ -88,13 +88,7 @@ class StyleModel:
         its own size, capped at 2048); ``strength`` 0 gives the photo, 1 the full style;
         ``preserve_color="luminance"`` keeps the photo's colours."""
         check_options(strength, preserve_color)
-        if isinstance(photo, torch.Tensor):
-            from nst.image import tensor_to_pil
-
-            pil = tensor_to_pil(photo)
-        else:
-            pil = load_pil(photo) if not isinstance(photo, Image.Image) else photo.convert("RGB")
-        array = prepare(pil, size)
+        array = prepare(as_pil(photo, size), size)
         painted = self.paint_tensor(torch.from_numpy(array), tile_size).cpu().numpy()
         return finish(array, painted, strength, preserve_color)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PIL import Image
 
@@ -22,8 +22,8 @@ class Painter(Protocol):
 
     card: ModelCard
 
-    def paint(self, photo, size: int | None = None, strength: float = 1.0,  # noqa: ANN001
-              preserve_color: str = "none") -> Image.Image: ...
+    def paint(self, photo: Any, size: int | None = None, strength: float = 1.0,
+              preserve_color: str = "none", tile_size: int | None = None) -> Image.Image: ...
 
 
 def bundled_models() -> list[ModelCard]:

@@ -53,6 +53,21 @@ def prepare(photo: Image.Image, size: int | None) -> np.ndarray:
     return np.ascontiguousarray(array.transpose(2, 0, 1)[None])
 
 
+def as_pil(photo: Any, size: int | None = None) -> Image.Image:
+    """A path, PIL image or (1, 3, H, W) / (3, H, W) tensor in [0, 1] -> an RGB PIL image."""
+    if isinstance(photo, Image.Image):
+        return photo.convert("RGB")
+    if isinstance(photo, (str, os.PathLike)):
+        from nst.image import load_pil
+
+        return load_pil(photo, at_least=size or DEFAULT_MAX_SIZE)
+    if hasattr(photo, "detach"):  # a torch tensor; torch is loaded already if one exists
+        from nst.image import tensor_to_pil
+
+        return tensor_to_pil(photo[0] if photo.dim() == 4 else photo)
+    raise InputError(f"a photo must be a path, a PIL image or a tensor, not {type(photo).__name__}")
+
+
 def check_options(strength: float, preserve_color: str) -> None:
     if not 0.0 <= strength <= 1.0:
         raise InputError(f"strength must be between 0 (the photo) and 1 (the full style), got {strength}")
@@ -125,20 +140,28 @@ class OnnxStyleModel:
 
     def paint(
         self,
-        photo: Image.Image,
+        photo: Any,
         size: int | None = None,
         strength: float = 1.0,
         preserve_color: str = "none",
+        tile_size: int | None = None,
     ) -> Image.Image:
-        """Paint an RGB PIL photo; see `finish` for ``strength`` and ``preserve_color``."""
+        """Paint a photo (a path, a PIL image or a (1, 3, H, W) tensor in [0, 1]) at ``size`` px
+        on its longest side (default: its own size, capped at `DEFAULT_MAX_SIZE`); see `finish`
+        for ``strength`` and ``preserve_color``. Photos above `TILE_ABOVE_PIXELS`, or any photo
+        with ``tile_size``, go to the torch engine's tiles when the model has a torch file."""
         check_options(strength, preserve_color)
-        array = prepare(photo, size)
-        if array.shape[-2] * array.shape[-1] > TILE_ABOVE_PIXELS and self.torch_path is not None:
+        pil = as_pil(photo, size)
+        array = prepare(pil, size)
+        huge = array.shape[-2] * array.shape[-1] > TILE_ABOVE_PIXELS
+        if (huge or tile_size) and self.torch_path is not None:
             if self._tiler is None:  # torch only for the rare huge photo
                 from nst.models.apply import StyleModel
 
                 self._tiler = StyleModel.load(self.torch_path)
-            return self._tiler.paint(photo, size, strength, preserve_color)
+            return self._tiler.paint(pil, size, strength, preserve_color, tile_size=tile_size)
+        if tile_size:
+            raise InputError(f"'{self.path}' is an ONNX file: tiles need the model's .pt file")
         return finish(array, self.run(array), strength, preserve_color)
 
     @property
