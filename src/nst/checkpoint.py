@@ -63,20 +63,27 @@ class Checkpoint:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write atomically: ``path`` holds either the previous checkpoint or this one, never half."""
-        path = Path(path)
-        payload = {"format": FORMAT, "version": VERSION, **asdict_shallow(self)}
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                torch.save(payload, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            # Interrupted or failed mid-write (KeyboardInterrupt included): leave no temporary behind.
-            _remove_quietly(tmp)
-            raise
-        return path
+        return save_torch_atomically({"format": FORMAT, "version": VERSION, **asdict_shallow(self)}, path)
+
+
+def save_torch_atomically(payload: Any, path: str | os.PathLike, mode: int | None = None) -> Path:
+    """``torch.save`` so that ``path`` holds either its previous content or all of the new, never
+    half (a temporary file in the same folder, flushed to disk, then renamed over it)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        # Interrupted or failed mid-write (KeyboardInterrupt included): leave no temporary behind.
+        _remove_quietly(tmp)
+        raise
+    return path
 
 
 def asdict_shallow(checkpoint: Checkpoint) -> dict[str, Any]:

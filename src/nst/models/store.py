@@ -7,16 +7,14 @@ foreign file is refused with a one-line error naming it.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
+from nst.checkpoint import save_torch_atomically
 from nst.errors import InputError
 from nst.models.card import ModelCard
 from nst.models.network import TransformerNet
@@ -45,19 +43,7 @@ def save_model(model: TransformerNet, card: ModelCard, path: str | os.PathLike) 
         "card": card.to_dict(),
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return save_torch_atomically(state, path, mode=0o644)
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[TransformerNet, ModelCard]:
@@ -86,7 +72,3 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> t
     if not all(torch.isfinite(p).all() for p in model.parameters()):
         raise InputError(f"style model '{path}' is damaged: non-finite weights")
     return model.eval().requires_grad_(False).to(device), dataclasses.replace(card)
-
-
-def architecture_of(model: TransformerNet) -> dict[str, Any]:
-    return {"width": model.width, "residual_blocks": model.residual_blocks}

@@ -17,7 +17,6 @@ import hashlib
 import math
 import os
 import random
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import torch
 from PIL import Image
 
 from nst import losses
+from nst.checkpoint import save_torch_atomically
 from nst.config import StyleConfig
 from nst.errors import InputError
 from nst.features import VGG19Features
@@ -203,20 +203,6 @@ def _identity(config: TrainConfig, style_hash: str, photos: PhotoSet) -> dict[st
     return {"config": config.to_dict(), "style": style_hash, "photos": photos.fingerprint}
 
 
-def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -293,12 +279,12 @@ def train_style_model(
     preview_photo = pil_to_tensor(resize_longest(photos.images[0], max(config.sizes))).to(device)
 
     def save_state() -> None:
-        _save_checkpoint(ckpt_path, {
+        save_torch_atomically({
             "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "identity": identity,
             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
             "rng": _rng_to_list(rng.getstate()), "history": history, "step": step,
             "elapsed": elapsed_before + time.perf_counter() - started,
-        })
+        }, ckpt_path)
 
     started = time.perf_counter()
     last_save = started
