@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -157,15 +158,17 @@ class RayEngine:
         rows = [{"job": job_to_json(job)} for job in jobs]
         for job in jobs:
             notify(Event("start", job.index, job.name))
-        dataset = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), actors * 4)))
+        dataset = ray.data.from_items(rows)
         painted = dataset.map_batches(
             ModelPainter,
             batch_size=MODEL_BATCH,
             concurrency=actors,
             **self._options(),
         )
-        for row in painted.iter_rows():
-            on_result(result_from_json(row["result"]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # Ray Data's own, about its own settings
+            for row in painted.iter_rows():
+                on_result(result_from_json(row["result"]))
 
 
 def nst_job(job: Job, threads: int) -> JobResult:
