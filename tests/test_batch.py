@@ -159,6 +159,24 @@ def test_a_job_whose_photo_breaks_later_is_reported_and_the_rest_go_on(model: Pa
     assert again.partial != results[1].partial and again.sha256 == results[1].sha256
 
 
+def test_a_photo_whose_data_is_cut_short_is_reported_after_planning(
+    model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    _picture(folder / "good.png", 0)
+    whole = _picture(tmp_path / "big.jpg", 1, (256, 256)).read_bytes()
+    (folder / "cut.jpg").write_bytes(whole[: len(whole) // 3])  # a valid header, then nothing
+    out = tmp_path / "out"
+    assert main(["batch", str(folder), "--model", str(model), "--size", "32", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: could not paint" in err and "cut.jpg" in err and "1 could not be painted" in err
+    data = _manifest(out)
+    cut = next(c for c in data["cells"] if c["name"] == "cut")
+    assert cut["status"] == "pending" and "cut.jpg" in cut["error"] and not data["complete"]
+    assert (out / "good.png").exists() and (out / "sheet.png").exists() and not (out / "cut.png").exists()
+
+
 def test_make_engine_names() -> None:
     assert isinstance(make_engine("local", jobs=2), LocalEngine)
     with pytest.raises(InputError, match="unknown engine 'spark'"):

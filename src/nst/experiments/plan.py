@@ -86,8 +86,12 @@ class Experiment:
         return {p.name: [json_value(v) for v in p.values] for p in self.params}
 
 
-def read_input(path: str | Path, role: str) -> InputImage:
-    """Check that ``path`` is an image nst can read and fingerprint it; InputError otherwise."""
+def read_input(path: str | Path, role: str, decode: bool = True) -> InputImage:
+    """Check that ``path`` is an image nst can read and fingerprint it; InputError otherwise.
+
+    ``decode=False`` reads only the file's header (a batch: the worker decodes the photo, and
+    reports one that breaks later).
+    """
     p = Path(path).expanduser()
     if not p.is_file():
         what = "is a directory" if p.is_dir() else "does not exist"
@@ -96,8 +100,21 @@ def read_input(path: str | Path, role: str) -> InputImage:
         data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"{role} image '{path}' is unreadable: {exc.strerror or exc}") from None
-    nst.load_image(p, 16)  # decodes the whole file: raises InputError for anything Pillow cannot read
+    if decode:
+        nst.load_image(p, 16)  # decodes the whole file: raises InputError for anything Pillow cannot read
+    else:
+        _check_header(p, role)
     return InputImage(p.resolve(), p.stem, hashlib.sha256(data).hexdigest())
+
+
+def _check_header(path: Path, role: str) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.size  # noqa: B018  (the header was parsed)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise InputError(f"{role} image '{path}' is not a raster image Pillow can read") from None
 
 
 def read_inputs(paths: Sequence[str | Path], role: str) -> tuple[InputImage, ...]:
@@ -237,7 +254,7 @@ def batch(
     seen: set[Path] = set()
     for path in photos:
         try:
-            image = read_input(path, "photo")
+            image = read_input(path, "photo", decode=False)
         except InputError as exc:
             skipped.append((str(path), " ".join(str(exc).split())))
             continue

@@ -29,6 +29,8 @@ SHEET_NAME = "sheet.png"
 LOCK_NAME = ".lock"
 PLOT_NAME = "losses.png"
 _PARTIAL = PARTIAL_SUFFIX
+#: A batch writes its manifest (and moves finished pictures into place) at most this often.
+FLUSH_SECONDS = 1.0
 __all__ = ["Event", "RunPlan", "cpu_cores", "execute", "file_sha256", "prepare", "threads_per_job"]
 
 
@@ -200,6 +202,27 @@ def _execute(
         notify(Event("skip", cell.index, cell.name))
     cells = {cell.index: cell for cell in plan.pending}
 
+    # Finished pictures wait here until the manifest that records them is written; then they
+    # are renamed into place. Batches write the manifest at most every FLUSH_SECONDS (thousands
+    # of quick pictures); experiments (minutes per cell) after every cell.
+    arrived: list[tuple[Cell, JobResult]] = []
+    interval = FLUSH_SECONDS if plan.experiment.kind == "batch" else 0.0
+    last_flush = time.perf_counter()
+
+    def flush() -> None:
+        nonlocal last_flush
+        if not arrived:
+            return
+        run["wall_seconds"] = round(time.perf_counter() - started, 3)
+        manifest.write(folder, data)
+        last_flush = time.perf_counter()
+        for cell, result in arrived:
+            os.replace(folder / str(result.partial), folder / manifest.image_name(cell))
+        for cell, result in arrived:
+            record = result.record
+            notify(Event("done", cell.index, cell.name, record["iterations"], 0, None, record["elapsed_seconds"]))
+        arrived.clear()
+
     def commit(result: JobResult) -> None:
         cell = cells.pop(result.index, None)
         if cell is None:  # an engine handing back a cell twice: keep the first
@@ -208,27 +231,28 @@ def _execute(
         if result.error is not None:
             data["cells"][cell.index]["error"] = result.error
             run["cells_failed"] += 1
-            manifest.write(folder, data)
             notify(Event("failed", cell.index, cell.name))
-            return
-        _commit(folder, data, cell, result)
-        run["cells_run"] += 1
-        run["wall_seconds"] = round(time.perf_counter() - started, 3)
-        manifest.write(folder, data)
-        os.replace(folder / result.partial, folder / manifest.image_name(cell))  # type: ignore[operator]
-        record = result.record
-        notify(Event("done", cell.index, cell.name, record["iterations"], 0, None, record["elapsed_seconds"]))
+        else:
+            _commit(folder, data, cell, result)
+            run["cells_run"] += 1
+            arrived.append((cell, result))
+        if time.perf_counter() - last_flush >= interval:
+            flush()
 
     jobs = [_job(cell, folder, plan.experiment.kind, device) for cell in plan.pending]
     try:
         engine.run(jobs, commit, notify)
+        flush()
     except BaseException as exc:
+        flush()
         run["outcome"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {exc}"[:300]
         _close_run(run, started)
         manifest.write(folder, data)
         raise
     finally:
         _remove_leftovers(folder)  # attempts of retried or cancelled jobs
+    if getattr(engine, "startup_seconds", 0):
+        run["startup_seconds"] = round(engine.startup_seconds, 3)  # type: ignore[attr-defined]
     done = all(c["status"] == manifest.DONE for c in data["cells"])
     if render and (done or plan.experiment.kind == "batch"):
         from nst.experiments.sheet import experiment_sheet
