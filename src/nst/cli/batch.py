@@ -18,8 +18,8 @@ from nst.cli.options import (
     add_engine_options,
     add_style_options,
     config_from_args,
+    engine_device,
     engine_from_args,
-    resolve_device,
 )
 from nst.config import StyleConfig
 from nst.errors import InputError
@@ -86,7 +86,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not 0.0 <= args.strength <= 1.0:
         raise InputError(f"--strength must be between 0 and 1, got {args.strength:g}")
     base = config_from_args(args) if args.style else StyleConfig()
-    device = resolve_device(args.device)
+    device = engine_device(args)
     engine = engine_from_args(args)
     models = [planning.ModelSpec(m, args.size, args.strength, args.preserve_color) for m in args.model]
     output = Path(args.output)

@@ -14,8 +14,8 @@ from nst.cli.options import (
     add_engine_options,
     add_style_options,
     config_from_args,
+    engine_device,
     engine_from_args,
-    resolve_device,
 )
 from nst.config import StyleConfig
 from nst.errors import InputError
@@ -99,7 +99,7 @@ def _run(args: argparse.Namespace, experiment: planning.Experiment) -> int:
         raise InputError(
             "experiments draw loss plots with matplotlib, which is missing: pip install matplotlib"
         ) from None
-    device = resolve_device(args.device)
+    device = engine_device(args)
     engine = engine_from_args(args)
     from nst.experiments import runner
 

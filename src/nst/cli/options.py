@@ -328,6 +328,20 @@ def engine_from_args(args: argparse.Namespace) -> Any:
     return RayEngine(address=args.ray_address, task_cpus=args.task_cpus, task_gpus=args.task_gpus)
 
 
+def engine_device(args: argparse.Namespace) -> str:
+    """The device jobs run on. Local: as `resolve_device`. Ray: decided by the tasks' resources,
+    not by this machine (a CPU head node may drive GPU workers): cuda with --task-gpus, else cpu."""
+    if args.engine == "local":
+        return resolve_device(args.device)
+    wanted = "cuda" if args.task_gpus > 0 else "cpu"
+    if args.device not in ("auto", wanted):
+        raise UsageError(
+            f"--device {args.device} with --engine ray: tasks run on "
+            + ("cuda (they have --task-gpus)" if wanted == "cuda" else "the CPU unless given --task-gpus")
+        )
+    return wanted
+
+
 def config_from_args(args: argparse.Namespace) -> StyleConfig:
     """The `StyleConfig` named by parsed options (validated).
 

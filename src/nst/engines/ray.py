@@ -22,6 +22,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import uuid
 import warnings
 from collections.abc import Sequence
@@ -109,7 +110,7 @@ class RayEngine:
         }
         if self.address:
             options["address"] = self.address
-        else:
+        elif not os.environ.get("RAY_ADDRESS"):  # inside a Ray Job, ray.init joins its cluster
             options.setdefault("num_cpus", cpu_cores())
         began = time.perf_counter()
         try:
