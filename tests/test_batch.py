@@ -177,6 +177,21 @@ def test_a_photo_whose_data_is_cut_short_is_reported_after_planning(
     assert (out / "good.png").exists() and (out / "sheet.png").exists() and not (out / "cut.png").exists()
 
 
+def test_ray_tasks_device_follows_task_gpus_not_the_drivers_machine() -> None:
+    from nst.cli.options import UsageError, engine_device
+
+    def args(**kw):
+        import argparse
+
+        return argparse.Namespace(**{"engine": "ray", "device": "auto", "task_gpus": 0.0, **kw})
+
+    assert engine_device(args()) == "cpu"
+    assert engine_device(args(task_gpus=0.5)) == "cuda"
+    assert engine_device(args(device="cuda", task_gpus=1.0)) == "cuda"
+    with pytest.raises(UsageError, match="--device cuda with --engine ray"):
+        engine_device(args(device="cuda"))
+
+
 def test_make_engine_names() -> None:
     assert isinstance(make_engine("local", jobs=2), LocalEngine)
     with pytest.raises(InputError, match="unknown engine 'spark'"):

@@ -36,6 +36,8 @@ from nst.engines.work import run_job
 from nst.errors import InputError
 
 INSTALL_HINT = "--engine ray needs Ray, which is not installed: pip install 'nst[ray]'"
+#: A Ray task sends the progress bar at most one event this often (seconds).
+PROGRESS_SECONDS = 1.0
 #: Photos per Ray Data batch: small, so a restarted actor redoes little and memory stays flat.
 MODEL_BATCH = 4
 
@@ -89,7 +91,10 @@ class RayEngine:
         try:
             check_shared_paths(self.ray, jobs)
             if all(job.kind == "model" for job in jobs):
-                self._run_dataset(jobs, on_result, on_event or (lambda event: None))
+                with warnings.catch_warnings():
+                    # Ray Data warns about its own deprecated settings, which nst does not touch.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    self._run_dataset(jobs, on_result, on_event or (lambda event: None))
             else:
                 self._run_tasks(jobs, on_result, on_event or (lambda event: None))
         finally:
@@ -125,23 +130,30 @@ class RayEngine:
 
     def _run_tasks(self, jobs: Sequence[Job], on_result: OnResult, notify: OnEvent) -> None:
         ray = self.ray
+        from ray.util.queue import Queue
+
+        # Progress from the tasks (at most one event per task and PROGRESS_SECONDS) to the bar.
+        progress = Queue(maxsize=1000, actor_options={"num_cpus": 0})
         remote = ray.remote(nst_job).options(
             **self._options(), max_retries=self.max_retries, retry_exceptions=False
         )
         by_ref = {}
         for job in jobs:
-            by_ref[remote.remote(job, self.threads)] = job
+            by_ref[remote.remote(job, self.threads, progress)] = job
             notify(Event("start", job.index, job.name))
         waiting = list(by_ref)
         try:
             while waiting:
                 ready, waiting = ray.wait(waiting, num_returns=1, timeout=0.5)
+                _drain(progress, notify)
                 for ref in ready:
                     on_result(ray.get(ref))
         except BaseException:
             for ref in waiting:
                 ray.cancel(ref, force=True)
             raise
+        finally:
+            progress.shutdown(force=True)
 
     def _run_dataset(self, jobs: Sequence[Job], on_result: OnResult, notify: OnEvent) -> None:
         ray = self.ray
@@ -166,19 +178,40 @@ class RayEngine:
             concurrency=actors,
             **self._options(),
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # Ray Data's own, about its own settings
-            for row in painted.iter_rows():
-                on_result(result_from_json(row["result"]))
+        for row in painted.iter_rows():
+            on_result(result_from_json(row["result"]))
 
 
-def nst_job(job: Job, threads: int) -> JobResult:
+def nst_job(job: Job, threads: int, progress: Any = None) -> JobResult:
     """One Ray task: paint ``job`` with ``threads`` torch threads, in a worker that keeps its networks."""
+    import time
+
     import torch
 
     torch.set_num_threads(threads)
     _CACHE["threads"] = threads
-    return run_job(job, _CACHE)
+    last = [0.0]
+
+    def report(event: Event) -> None:
+        now = time.monotonic()
+        if progress is None or now - last[0] < PROGRESS_SECONDS:
+            return
+        last[0] = now
+        try:
+            progress.put_nowait(event)
+        except Exception:  # a full or gone queue costs the bar an update, never the picture
+            pass
+
+    return run_job(job, _CACHE, report)
+
+
+def _drain(progress: Any, notify: OnEvent) -> None:
+    try:
+        events = progress.get_nowait_batch(progress.qsize())
+    except Exception:
+        return
+    for event in events:
+        notify(event)
 
 
 #: Per Ray worker process: the networks built by earlier tasks (Ray reuses its worker processes).
