@@ -89,6 +89,8 @@ class RayEngine:
             return
         started_here = self._connect()
         try:
+            if started_here and not self.address:
+                self._check_fits()
             check_shared_paths(self.ray, jobs)
             if all(job.kind == "model" for job in jobs):
                 with warnings.catch_warnings():
@@ -124,6 +126,13 @@ class RayEngine:
             raise InputError(f"cannot reach the Ray cluster at '{self.address}': {exc}") from None
         self.startup_seconds = time.perf_counter() - began
         return True
+
+    def _check_fits(self) -> None:
+        """On a local Ray, a task larger than the machine would wait for ever: refuse it now."""
+        have = self.ray.cluster_resources()
+        for name, need in (("CPU", self.task_cpus), ("GPU", self.task_gpus)):
+            if need > have.get(name, 0):
+                raise InputError(f"--task-{name.lower()}s {need:g}: this machine has {have.get(name, 0):g} {name}s")
 
     def _options(self) -> dict[str, Any]:
         return {"num_cpus": self.task_cpus, "num_gpus": self.task_gpus}

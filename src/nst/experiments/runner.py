@@ -213,15 +213,16 @@ def _execute(
         nonlocal last_flush
         if not arrived:
             return
+        ready = arrived[:]
+        arrived.clear()
         run["wall_seconds"] = round(time.perf_counter() - started, 3)
         manifest.write(folder, data)
         last_flush = time.perf_counter()
-        for cell, result in arrived:
+        for cell, result in ready:
             os.replace(folder / str(result.partial), folder / manifest.image_name(cell))
-        for cell, result in arrived:
+        for cell, result in ready:
             record = result.record
             notify(Event("done", cell.index, cell.name, record["iterations"], 0, None, record["elapsed_seconds"]))
-        arrived.clear()
 
     def commit(result: JobResult) -> None:
         cell = cells.pop(result.index, None)
@@ -244,7 +245,8 @@ def _execute(
         engine.run(jobs, commit, notify)
         flush()
     except BaseException as exc:
-        flush()
+        with contextlib.suppress(Exception):  # keep what finished; the original error is the one to raise
+            flush()
         run["outcome"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {exc}"[:300]
         _close_run(run, started)
         manifest.write(folder, data)
