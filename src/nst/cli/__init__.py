@@ -1,6 +1,6 @@
 """The `nst` command line: the only package that prints. Its commands call the public API.
 
-One module per command family (`stylize`, `experiments`, `serve`, `instant`) plus `options`,
+One module per command family (`stylize`, `experiments`, `batch`, `serve`, `instant`) plus `options`,
 which they all share; nothing outside this package imports it.
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad input or usage, 130 interrupted.
@@ -153,6 +153,12 @@ def _add_experiment(name: str) -> Any:
     return add
 
 
+def _add_batch(sub: Any) -> None:
+    from nst.cli.batch import add_batch_command
+
+    add_batch_command(sub)
+
+
 def _add_serve(sub: Any) -> None:
     from nst.cli.serve import add_serve_options, cmd_serve  # argparse only; FastAPI loads on use
 
@@ -172,6 +178,7 @@ _COMMANDS: dict[str, Any] = {
     "export": _add_instant("export"),
     "sweep": _add_experiment("sweep"),
     "grid": _add_experiment("grid"),
+    "batch": _add_batch,
     "serve": _add_serve,
 }
 

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nst.cli.options import EXIT_OK, add_style_options, config_from_args, resolve_device
+from nst.cli.options import (
+    EXIT_OK,
+    add_engine_options,
+    add_style_options,
+    config_from_args,
+    engine_device,
+    engine_from_args,
+)
 from nst.config import StyleConfig
 from nst.errors import InputError
 
@@ -18,27 +25,11 @@ if TYPE_CHECKING:  # the experiments package loads when a sweep or grid runs, no
     from nst.experiments import runner
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o", "--output", required=True, metavar="DIR", help="experiment folder (created; rerun to resume)"
     )
-    p.add_argument(
-        "--jobs",
-        type=_jobs,
-        default=1,
-        metavar="N",
-        help="run N cells at once in separate processes, sharing the CPU threads (default: 1)",
-    )
+    add_engine_options(p)
     add_style_options(p)
 
 
@@ -108,7 +99,8 @@ def _run(args: argparse.Namespace, experiment: planning.Experiment) -> int:
         raise InputError(
             "experiments draw loss plots with matplotlib, which is missing: pip install matplotlib"
         ) from None
-    device = resolve_device(args.device)
+    device = engine_device(args)
+    engine = engine_from_args(args)
     from nst.experiments import runner
 
     plan = runner.prepare(experiment, Path(args.output))
@@ -120,7 +112,7 @@ def _run(args: argparse.Namespace, experiment: planning.Experiment) -> int:
     bar = None if args.quiet else _Bar(plan, device)
     try:
         data = runner.execute(
-            plan, jobs=args.jobs, device=device, command=_command(args), on_event=bar.update if bar else None
+            plan, device=device, command=_command(args), on_event=bar.update if bar else None, engine=engine
         )
     finally:
         if bar is not None:
@@ -187,7 +179,8 @@ def _command(args: argparse.Namespace) -> str:
     else:
         words += ["--content", *args.content, "--style", *args.style]
     given = getattr(args, "given", None) or set()
-    options = {f.name for f in dataclasses.fields(StyleConfig)} | {"preset", "device", "jobs"}
+    options = {f.name for f in dataclasses.fields(StyleConfig)} | {"preset", "device", "jobs", "engine",
+                                                                   "ray_address", "task_cpus", "task_gpus"}
     for name in sorted(given & options):
         value = getattr(args, name, None)
         if value is None:

@@ -260,6 +260,91 @@ def add_device_option(parser: argparse.ArgumentParser, what: str = "where to com
     )
 
 
+def jobs_count(text: str) -> int:
+    """``--jobs N``: at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+#: The options that size Ray tasks (meaningless with the local engine).
+RAY_OPTIONS = ("ray_address", "task_cpus", "task_gpus")
+
+
+def add_engine_options(parser: argparse.ArgumentParser, unit: str = "cell") -> None:
+    """``--jobs`` and ``--engine local|ray`` with Ray's options (see `engine_from_args`)."""
+    g = parser.add_argument_group("where the work runs (docs/cluster.md)")
+    g.add_argument(
+        "--jobs",
+        type=jobs_count,
+        default=1,
+        metavar="N",
+        help=f"local engine: run N {unit}s at once in separate processes, sharing the CPU threads (default: 1)",
+    )
+    g.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help=f"local: this machine's process pool (default); ray: one Ray task per {unit} "
+        "(pip install 'nst[ray]')",
+    )
+    g.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --engine ray: a running cluster ('auto', or ray://HOST:10001); default: start a local "
+        "Ray with this machine's cores. Inputs and -o must be on a filesystem every node sees",
+    )
+    g.add_argument(
+        "--task-cpus",
+        type=_number(float),
+        default=1.0,
+        metavar="N",
+        help=f"with --engine ray: CPUs of each {unit}'s task, also its torch threads (default: 1)",
+    )
+    g.add_argument(
+        "--task-gpus",
+        type=_number(float),
+        default=0.0,
+        metavar="N",
+        help=f"with --engine ray: GPUs of each {unit}'s task, e.g. 0.5 to share one (default: 0)",
+    )
+
+
+def engine_from_args(args: argparse.Namespace) -> Any:
+    """The `nst.engines` engine the options name; refuses options of the other engine."""
+    given = getattr(args, "given", None) or set()
+    if args.engine == "local":
+        foreign = [name for name in RAY_OPTIONS if name in given]
+        if foreign:
+            raise UsageError(f"--{foreign[0].replace('_', '-')} applies to --engine ray")
+        from nst.engines.local import LocalEngine
+
+        return LocalEngine(args.jobs)
+    if "jobs" in given:
+        raise UsageError("--jobs applies to --engine local; with --engine ray, size tasks with --task-cpus")
+    from nst.engines.ray import RayEngine
+
+    return RayEngine(address=args.ray_address, task_cpus=args.task_cpus, task_gpus=args.task_gpus)
+
+
+def engine_device(args: argparse.Namespace) -> str:
+    """The device jobs run on. Local: as `resolve_device`. Ray: decided by the tasks' resources,
+    not by this machine (a CPU head node may drive GPU workers): cuda with --task-gpus, else cpu."""
+    if args.engine == "local":
+        return resolve_device(args.device)
+    wanted = "cuda" if args.task_gpus > 0 else "cpu"
+    if args.device not in ("auto", wanted):
+        raise UsageError(
+            f"--device {args.device} with --engine ray: tasks run on "
+            + ("cuda (they have --task-gpus)" if wanted == "cuda" else "the CPU unless given --task-gpus")
+        )
+    return wanted
+
+
 def config_from_args(args: argparse.Namespace) -> StyleConfig:
     """The `StyleConfig` named by parsed options (validated).
 

@@ -99,6 +99,7 @@ def cell_entry(cell: Cell) -> dict[str, Any]:
         "settings": cell.config.to_dict(),
         "seed": cell.config.seed,
         "status": PENDING,
+        **({"model": cell.model.to_dict()} if cell.model is not None else {}),
     }
 
 
@@ -132,6 +133,8 @@ def new_manifest(experiment: Experiment, command: str | None = None) -> dict[str
         "complete": False,
         "sheet": None,
         "plot": None,
+        **({"skipped": [{"path": p, "error": why} for p, why in experiment.skipped]}
+           if experiment.kind == "batch" else {}),
     }
 
 
@@ -214,6 +217,9 @@ def difference(data: dict[str, Any], experiment: Experiment) -> str | None:
         for role, image in (("content", cell.content), ("style", cell.style)):
             if old[role].get("sha256") != image.sha256:
                 return f"cell '{cell.name}' used a different {role} image ({old[role].get('path')})"
+        model = cell.model.to_dict() if cell.model is not None else None
+        if old.get("model") != model:
+            return f"cell '{cell.name}' used different style model settings"
         try:
             old_config = StyleConfig.from_dict(old["settings"])
         except InputError as exc:

@@ -35,6 +35,20 @@ class InputImage:
 
 
 @dataclass(frozen=True)
+class ModelSpec:
+    """A style model painting a batch's photos (instead of an optimisation with a style image)."""
+
+    model: str
+    size: int | None = None
+    strength: float = 1.0
+    preserve_color: str = "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "size": self.size, "strength": self.strength,
+                "preserve_color": self.preserve_color}
+
+
+@dataclass(frozen=True)
 class Cell:
     """One stylization of the experiment and where it sits on the contact sheet."""
 
@@ -47,6 +61,8 @@ class Cell:
     style: InputImage
     config: StyleConfig
     varied: dict[str, Any] = field(default_factory=dict)
+    #: A batch cell painted by a style model (``style`` is then the model's file).
+    model: ModelSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -63,13 +79,19 @@ class Experiment:
     params: tuple[Param, ...] = ()
     #: What the columns vary (a sweep's last parameter; "style" in a grid).
     column_title: str = ""
+    #: A batch's photos that could not be read: (path, why), reported and left out.
+    skipped: tuple[tuple[str, str], ...] = ()
 
     def params_dict(self) -> dict[str, list[Any]]:
         return {p.name: [json_value(v) for v in p.values] for p in self.params}
 
 
-def read_input(path: str | Path, role: str) -> InputImage:
-    """Check that ``path`` is an image nst can read and fingerprint it; InputError otherwise."""
+def read_input(path: str | Path, role: str, decode: bool = True) -> InputImage:
+    """Check that ``path`` is an image nst can read and fingerprint it; InputError otherwise.
+
+    ``decode=False`` reads only the file's header (a batch: the worker decodes the photo, and
+    reports one that breaks later).
+    """
     p = Path(path).expanduser()
     if not p.is_file():
         what = "is a directory" if p.is_dir() else "does not exist"
@@ -78,8 +100,21 @@ def read_input(path: str | Path, role: str) -> InputImage:
         data = p.read_bytes()
     except OSError as exc:
         raise InputError(f"{role} image '{path}' is unreadable: {exc.strerror or exc}") from None
-    nst.load_image(p, 16)  # decodes the whole file: raises InputError for anything Pillow cannot read
+    if decode:
+        nst.load_image(p, 16)  # decodes the whole file: raises InputError for anything Pillow cannot read
+    else:
+        _check_header(p, role)
     return InputImage(p.resolve(), p.stem, hashlib.sha256(data).hexdigest())
+
+
+def _check_header(path: Path, role: str) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.size  # noqa: B018  (the header was parsed)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise InputError(f"{role} image '{path}' is not a raster image Pillow can read") from None
 
 
 def read_inputs(paths: Sequence[str | Path], role: str) -> tuple[InputImage, ...]:
@@ -203,3 +238,88 @@ def grid(contents: Sequence[str | Path], styles: Sequence[str | Path], base: Sty
         style_images,
         column_title="style",
     )
+
+
+def batch(
+    photos: Sequence[str | Path],
+    base: StyleConfig,
+    styles: Sequence[str | Path] = (),
+    models: Sequence[ModelSpec] = (),
+) -> Experiment:
+    """Every photo (rows) painted with every style image and every style model (columns).
+
+    Photos that cannot be read are left out and listed in ``skipped``; style images and models
+    must all be usable (InputError otherwise). With one style or model, each output is named
+    after its photo.
+    """
+    if not styles and not models:
+        raise InputError("give a style image (--style) or a style model (--model)")
+    readable: list[InputImage] = []
+    skipped: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+    for path in photos:
+        try:
+            image = read_input(path, "photo", decode=False)
+        except InputError as exc:
+            skipped.append((str(path), " ".join(str(exc).split())))
+            continue
+        if image.path in seen:
+            raise InputError(f"photo '{path}' is listed twice")
+        seen.add(image.path)
+        readable.append(image)
+    if not readable:
+        raise InputError(f"none of the {len(photos)} photos could be read" + (f" ({skipped[0][1]})" if skipped else ""))
+    readable = _renamed(readable)
+    columns: list[tuple[InputImage, ModelSpec | None]] = [(s, None) for s in read_inputs(styles, "style")] if styles else []
+    check_init_images([base])
+    for spec in models:
+        columns.append((_model_input(spec), spec))
+    names = _renamed([c for c, _ in columns])
+    columns = [(named, spec) for named, (_, spec) in zip(names, columns, strict=True)]
+    stems = _unique([
+        file_stem(p.name if len(columns) == 1 else f"{p.name}__{c.name}") for p in readable for c, _ in columns
+    ])
+    cells = []
+    for r, photo in enumerate(readable):
+        for k, (column, spec) in enumerate(columns):
+            i = r * len(columns) + k
+            cells.append(Cell(
+                index=i, name=stems[i], row=r, col=k, label=f"{photo.name} × {column.name}", content=photo,
+                style=column, config=base, varied={"content": photo.name, "style": column.name}, model=spec,
+            ))
+    return Experiment(
+        "batch",
+        base,
+        tuple(cells),
+        tuple(p.name for p in readable),
+        tuple(c.name for c, _ in columns),
+        tuple(readable),
+        tuple(c for c, _ in columns),
+        column_title="style",
+        skipped=tuple(skipped),
+    )
+
+
+def _renamed(images: Sequence[InputImage]) -> list[InputImage]:
+    """Equal names told apart by a suffix."""
+    out: list[InputImage] = []
+    for image in images:
+        names = {other.name for other in out}
+        name, n = image.name, 2
+        while name in names:
+            name, n = f"{image.name}-{n}", n + 1
+        out.append(InputImage(image.path, name, image.sha256))
+    return out
+
+
+def _model_input(spec: ModelSpec) -> InputImage:
+    """A style model as a batch column: its file, its card's name and the file's checksum."""
+    from nst.models.loader import load_style_model
+    from nst.models.registry import resolve_model
+
+    files = resolve_model(spec.model)
+    model = load_style_model(spec.model)  # InputError now for a file that is not a usable model
+    path = files.onnx_path if files.onnx_path is not None else files.torch_path
+    assert path is not None
+    data = Path(path).read_bytes()
+    return InputImage(Path(path).resolve(), file_stem(model.card.name), hashlib.sha256(data).hexdigest())

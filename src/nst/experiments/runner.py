@@ -10,21 +10,17 @@ image is never replaced: an image the manifest does not vouch for makes `prepare
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import math
-import multiprocessing
 import os
-import queue as queue_module
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nst
-from nst.config import StyleConfig
+from nst.engines import PARTIAL_SUFFIX, Engine, Event, Job, JobResult
+from nst.engines.local import LocalEngine, cpu_cores, threads_per_job
+from nst.engines.work import file_sha256
 from nst.errors import InputError, NSTError
 from nst.experiments import manifest
 from nst.experiments.plan import Cell, Experiment
@@ -32,20 +28,10 @@ from nst.experiments.plan import Cell, Experiment
 SHEET_NAME = "sheet.png"
 LOCK_NAME = ".lock"
 PLOT_NAME = "losses.png"
-_PARTIAL = ".partial.png"
-
-
-@dataclass(frozen=True)
-class Event:
-    """Progress of a run, for the caller to display. ``kind``: skip, start, progress or done."""
-
-    kind: str
-    index: int
-    name: str
-    iteration: int = 0
-    max_iterations: int = 0
-    loss: float | None = None
-    elapsed: float = 0.0
+_PARTIAL = PARTIAL_SUFFIX
+#: A batch writes its manifest (and moves finished pictures into place) at most this often.
+FLUSH_SECONDS = 1.0
+__all__ = ["Event", "RunPlan", "cpu_cores", "execute", "file_sha256", "prepare", "threads_per_job"]
 
 
 OnEvent = Callable[[Event], None]
@@ -60,27 +46,6 @@ class RunPlan:
     existing: dict[str, Any] | None
     pending: list[Cell] = field(default_factory=list)
     finished: list[Cell] = field(default_factory=list)
-
-
-def cpu_cores() -> int:
-    """Cores this process may use (the affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
-def threads_per_job(jobs: int, cores: int | None = None) -> int:
-    """Torch threads for each of ``jobs`` processes, so that together they use the cores once."""
-    return max(1, (cores or cpu_cores()) // max(1, jobs))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def prepare(experiment: Experiment, folder: str | Path) -> RunPlan:
@@ -153,19 +118,23 @@ def execute(
     command: str | None = None,
     on_event: OnEvent | None = None,
     render: bool = True,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Run the pending cells and, once every cell is finished, draw the sheet and the loss plot.
 
-    ``jobs`` > 1 runs cells in that many processes (spawned, each with its share of the CPU
-    threads); 1 runs them here. Returns the final manifest.
+    ``engine`` runs the cells (`nst.engines`: the local pool or Ray); by default the local pool
+    with ``jobs`` processes (1: here; more: spawned, each with its share of the CPU threads).
+    A cell whose input cannot be read is recorded with its error and left pending; the others go
+    on. Returns the final manifest.
     """
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
+    engine = engine or LocalEngine(jobs)
     plan.folder.mkdir(parents=True, exist_ok=True)
     with _exclusive(plan.folder):
         if manifest.read(plan.folder) != plan.existing:
             raise InputError(f"'{plan.folder}' changed while it was being checked; run the command again")
-        return _execute(plan, jobs, device, command, on_event, render)
+        return _execute(plan, engine, device, command, on_event, render)
 
 
 @contextlib.contextmanager
@@ -191,7 +160,7 @@ def _exclusive(folder: Path) -> Iterator[None]:
 
 
 def _execute(
-    plan: RunPlan, jobs: int, device: str, command: str | None, on_event: OnEvent | None, render: bool
+    plan: RunPlan, engine: Engine, device: str, command: str | None, on_event: OnEvent | None, render: bool
 ) -> dict[str, Any]:
     folder = plan.folder
     _remove_leftovers(folder)
@@ -204,12 +173,14 @@ def _execute(
         # record where the inputs are now and lay the sheet out as this version does.
         fresh = manifest.new_manifest(plan.experiment, command)
         data.update(inputs=fresh["inputs"], layout=fresh["layout"])
+        for key in ("skipped",):
+            if key in fresh:
+                data[key] = fresh[key]
         if command is not None:
             data["command"] = command
     for cell in plan.pending:
         # A cell recorded as done whose image has gone is computed again: record it as pending.
         data["cells"][cell.index] = manifest.cell_entry(cell)
-    workers = min(jobs, max(1, len(plan.pending)))
     started = time.perf_counter()
     run: dict[str, Any] = {
         "started": manifest.now(),
@@ -217,10 +188,11 @@ def _execute(
         "outcome": "running",
         "wall_seconds": 0.0,
         "device": device,
-        "jobs": workers,
-        "threads_per_job": threads_per_job(workers) if workers > 1 else _torch_threads(),
+        "engine": engine.name,
+        **_engine_record(engine, len(plan.pending)),
         "cells_skipped": len(plan.finished),
         "cells_run": 0,
+        "cells_failed": 0,
     }
     data["runs"].append(run)
     data["complete"] = False
@@ -228,47 +200,96 @@ def _execute(
     notify = on_event or (lambda event: None)
     for cell in plan.finished:
         notify(Event("skip", cell.index, cell.name))
+    cells = {cell.index: cell for cell in plan.pending}
 
-    def commit(cell: Cell, image: Any, record: dict[str, Any]) -> None:
-        _commit(folder, data, cell, image, record)
-        run["cells_run"] += 1
+    # Finished pictures wait here until the manifest that records them is written; then they
+    # are renamed into place. Batches write the manifest at most every FLUSH_SECONDS (thousands
+    # of quick pictures); experiments (minutes per cell) after every cell.
+    arrived: list[tuple[Cell, JobResult]] = []
+    interval = FLUSH_SECONDS if plan.experiment.kind == "batch" else 0.0
+    last_flush = time.perf_counter()
+
+    def flush() -> None:
+        nonlocal last_flush
+        if not arrived:
+            return
+        ready = arrived[:]
+        arrived.clear()
         run["wall_seconds"] = round(time.perf_counter() - started, 3)
         manifest.write(folder, data)
-        os.replace(folder / f".{cell.name}{_PARTIAL}", folder / manifest.image_name(cell))
-        notify(Event("done", cell.index, cell.name, record["iterations"], 0, None, record["elapsed_seconds"]))
+        last_flush = time.perf_counter()
+        for cell, result in ready:
+            os.replace(folder / str(result.partial), folder / manifest.image_name(cell))
+        for cell, result in ready:
+            record = result.record
+            notify(Event("done", cell.index, cell.name, record["iterations"], 0, None, record["elapsed_seconds"]))
 
-    try:
-        if workers == 1:
-            _run_here(plan.pending, device, commit, notify)
+    def commit(result: JobResult) -> None:
+        cell = cells.pop(result.index, None)
+        if cell is None:  # an engine handing back a cell twice: keep the first
+            _discard(folder, result)
+            return
+        if result.error is not None:
+            data["cells"][cell.index]["error"] = result.error
+            run["cells_failed"] += 1
+            notify(Event("failed", cell.index, cell.name))
         else:
-            _run_in_processes(plan.pending, device, workers, commit, notify)
+            _commit(folder, data, cell, result)
+            run["cells_run"] += 1
+            arrived.append((cell, result))
+        if time.perf_counter() - last_flush >= interval:
+            flush()
+
+    jobs = [_job(cell, folder, plan.experiment.kind, device) for cell in plan.pending]
+    try:
+        engine.run(jobs, commit, notify)
+        flush()
     except BaseException as exc:
+        with contextlib.suppress(Exception):  # keep what finished; the original error is the one to raise
+            flush()
         run["outcome"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {exc}"[:300]
         _close_run(run, started)
         manifest.write(folder, data)
         raise
-    if render and all(c["status"] == manifest.DONE for c in data["cells"]):
-        from nst.experiments.plots import plot_losses
+    finally:
+        _remove_leftovers(folder)  # attempts of retried or cancelled jobs
+    if getattr(engine, "startup_seconds", 0):
+        run["startup_seconds"] = round(engine.startup_seconds, 3)  # type: ignore[attr-defined]
+    done = all(c["status"] == manifest.DONE for c in data["cells"])
+    if render and (done or plan.experiment.kind == "batch"):
         from nst.experiments.sheet import experiment_sheet
 
         nst.save_image(experiment_sheet(data, folder), folder / SHEET_NAME, {"experiment": data["kind"]})
-        plot_losses(data, folder / PLOT_NAME)
-        data.update(sheet=SHEET_NAME, plot=PLOT_NAME, complete=True)
+        data.update(sheet=SHEET_NAME)
+        if plan.experiment.kind != "batch":
+            from nst.experiments.plots import plot_losses
+
+            plot_losses(data, folder / PLOT_NAME)
+            data.update(plot=PLOT_NAME)
+        data.update(complete=done)
     run["outcome"] = "complete" if data["complete"] else "cells finished"
     _close_run(run, started)
     manifest.write(folder, data)
     return data
 
 
+def _engine_record(engine: Engine, pending: int) -> dict[str, Any]:
+    """How the engine runs the cells, for the manifest's record of the run."""
+    if isinstance(engine, LocalEngine):
+        return {"jobs": engine.workers(pending), "threads_per_job": engine.threads(pending)}
+    return {"jobs": None, "threads_per_job": getattr(engine, "threads", None),
+            "address": getattr(engine, "address", None) or "local",
+            "task_cpus": getattr(engine, "task_cpus", None), "task_gpus": getattr(engine, "task_gpus", None)}
+
+
+def _discard(folder: Path, result: JobResult) -> None:
+    if result.partial:
+        (folder / result.partial).unlink(missing_ok=True)
+
+
 def _close_run(run: dict[str, Any], started: float) -> None:
     run["finished"] = manifest.now()
     run["wall_seconds"] = round(time.perf_counter() - started, 3)
-
-
-def _torch_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
 
 
 def _remove_leftovers(folder: Path) -> None:
@@ -277,181 +298,28 @@ def _remove_leftovers(folder: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _commit(folder: Path, data: dict[str, Any], cell: Cell, image: Any, record: dict[str, Any]) -> None:
-    """Save the cell's image under its temporary name and mark it done in ``data`` (not yet written)."""
+def _commit(folder: Path, data: dict[str, Any], cell: Cell, result: JobResult) -> None:
+    """Check the written picture and mark the cell done in ``data`` (not yet written)."""
     final = folder / manifest.image_name(cell)
     if final.exists():  # prepare() saw no such file; something else wrote it since. Keep it.
+        _discard(folder, result)
         raise NSTError(f"'{final}' appeared while the run was going; not overwriting it")
+    partial = folder / str(result.partial)
+    if not partial.is_file() or file_sha256(partial) != result.sha256:
+        _discard(folder, result)
+        raise NSTError(f"the picture of '{cell.name}' did not arrive intact in '{folder}'")
     entry = data["cells"][cell.index]
-    metadata = {
-        "settings": cell.config.to_dict(),
-        "version": nst.__version__,
-        "content": str(cell.content.path),
-        "style": [str(cell.style.path)],
-        "device": record["device"],
-        "size": record["size"],
-        "iterations": record["iterations"],
-        "stop_reason": record["stop_reason"],
-        "final_losses": record["final_losses"],
-        "experiment": {"kind": data["kind"], "cell": cell.name, "varied": cell.varied},
-    }
-    partial = folder / f".{cell.name}{_PARTIAL}"
-    nst.save_image(image, partial, metadata)
-    entry.update(record, status=manifest.DONE, image_sha256=file_sha256(partial), finished=manifest.now())
+    entry.pop("error", None)
+    entry.update(result.record, status=manifest.DONE, image_sha256=result.sha256, finished=manifest.now())
 
 
-# ---- the work of one cell, the same here and in a worker process ----
-
-
-@dataclass(frozen=True)
-class _Task:
-    index: int
-    name: str
-    content: str
-    style: str
-    config: StyleConfig
-    device: str
-
-
-def _task(cell: Cell, device: str) -> _Task:
-    return _Task(cell.index, cell.name, str(cell.content.path), str(cell.style.path), cell.config, device)
-
-
-def _extractor_key(config: StyleConfig) -> tuple[Any, ...]:
-    # build_extractor depends on the weights, the pooling and the set of layers it must return.
-    return (config.weights, config.pooling, tuple(sorted({*config.content_layers, *config.style_layers})))
-
-
-def _stylize(
-    task: _Task, extractors: dict[tuple[Any, ...], Any], callback: Any
-) -> tuple[Any, dict[str, Any]]:
-    """Run one cell, building VGG only for settings that need a different one."""
-    key = _extractor_key(task.config)
-    if key not in extractors:
-        extractors[key] = nst.build_extractor(task.config, task.device)
-    result = nst.transfer_style(
-        task.content,
-        task.style,
-        task.config,
-        callback=callback,
-        device=task.device,
-        extractor=extractors[key],
-    )
-    history = {
-        name: [_finite(getattr(h, name)) for h in result.history]
-        for name in ("total", "content", "style", "tv")
-    }
-    record = {
-        "device": task.device,
-        "size": list(result.image.size),
-        "iterations": result.iterations,
-        "stop_reason": result.stop_reason,
-        "elapsed_seconds": round(result.elapsed, 3),
-        "timings": {k: round(v, 3) for k, v in result.timings.items()},
-        "final_losses": _finite_tree(result.losses.to_dict()),
-        "history": history,
-    }
-    return result.image, record
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
-def _finite_tree(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _finite_tree(v) for k, v in value.items()}
-    if isinstance(value, float):
-        return _finite(value)
-    return value
-
-
-def _progress_event(task: _Task, progress: nst.Progress) -> Event:
-    return Event(
-        "progress",
-        task.index,
-        task.name,
-        progress.iteration,
-        progress.max_iterations,
-        _finite(progress.losses.total),
-        progress.elapsed,
-    )
-
-
-def _run_here(cells: list[Cell], device: str, commit: Any, notify: OnEvent) -> None:
-    extractors: dict[tuple[Any, ...], Any] = {}
-    for cell in cells:
-        task = _task(cell, device)
-        notify(Event("start", cell.index, cell.name))
-        image, record = _stylize(task, extractors, lambda p, t=task: notify(_progress_event(t, p)))
-        commit(cell, image, record)
-
-
-def _run_in_processes(cells: list[Cell], device: str, workers: int, commit: Any, notify: OnEvent) -> None:
-    # spawn, not fork: a forked copy of a process that already ran torch can deadlock in OpenMP.
-    context = multiprocessing.get_context("spawn")
-    events = context.Queue()
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(threads_per_job(workers), events, os.getpid()),
-    )
-    by_future: dict[Future[Any], Cell] = {pool.submit(_work, _task(c, device)): c for c in cells}
-    waiting = set(by_future)
-    error: BaseException | None = None
-    try:
-        while waiting:
-            finished, waiting = wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
-            _drain(events, notify)
-            for future in finished:
-                if future.cancelled():
-                    continue
-                exc = future.exception()
-                if exc is not None:
-                    # Keep the cells already running (they finish and are saved); start no more.
-                    error = error or exc
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    continue
-                image, record = future.result()
-                commit(by_future[future], image, record)
-        _drain(events, notify)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    if error is not None:
-        raise error
-
-
-def _drain(events: Any, notify: OnEvent) -> None:
-    while True:
-        try:
-            notify(events.get_nowait())
-        except queue_module.Empty:
-            return
-
-
-#: Per worker process only (set by `_init_worker`): its event queue and its VGG extractors.
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(threads: int, events: Any, parent: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    _WORKER.update(events=events, extractors={})
-    # A killed parent cannot stop its workers; each notices by itself and exits.
-    threading.Thread(target=_exit_without_parent, args=(parent,), daemon=True).start()
-
-
-def _exit_without_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(1)
-
-
-def _work(task: _Task) -> tuple[Any, dict[str, Any]]:
-    events = _WORKER["events"]
-    events.put(Event("start", task.index, task.name))
-    return _stylize(task, _WORKER["extractors"], lambda p: events.put(_progress_event(task, p)))
+def _job(cell: Cell, folder: Path, kind: str, device: str) -> Job:
+    """The engine's description of one cell's work."""
+    labels = {"experiment": {"kind": kind, "cell": cell.name, "varied": cell.varied}}
+    if cell.model is not None:
+        m = cell.model
+        return Job(cell.index, cell.name, str(folder.resolve()), str(cell.content.path), model=m.model,
+                   size=m.size, strength=m.strength, preserve_color=m.preserve_color, device=device,
+                   metadata=labels)
+    return Job(cell.index, cell.name, str(folder.resolve()), str(cell.content.path), style=str(cell.style.path),
+               config=cell.config, device=device, metadata=labels)

@@ -26,6 +26,8 @@ INK, GREY, RULE, PAPER = (20, 20, 20), (110, 110, 110), (205, 205, 205), (255, 2
 #: Outputs smaller than this (longest side, px) are enlarged on the sheet so captions stay in proportion.
 MIN_CELL = 160
 MAX_CELL = 512
+#: A batch's sheet shows at most this many photos (rows); the manifest lists them all.
+BATCH_ROWS = 40
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
@@ -302,7 +304,9 @@ def _settings_line(data: dict[str, Any]) -> str:
 
 def _note(cell: dict[str, Any]) -> str:
     if cell.get("status") != "done":
-        return "not finished"
+        return "could not be read" if cell.get("error") else "not finished"
+    if cell.get("model"):
+        return f"{cell['elapsed_seconds']:.2f} s"
     return f"{cell['iterations']} it · {cell['elapsed_seconds']:.0f} s"
 
 
@@ -310,9 +314,13 @@ def experiment_spec(data: dict[str, Any], folder: str | Path, min_cell: int = MI
     """The sheet of an experiment folder, from its manifest (cells that are not done stay empty)."""
     folder = Path(folder)
     n_rows, n_cols = len(data["layout"]["rows"]), len(data["layout"]["columns"])
+    if data["kind"] == "batch":
+        n_rows = min(n_rows, BATCH_ROWS)
     grid: list[list[Image.Image | None]] = [[None] * n_cols for _ in range(n_rows)]
     notes = [[""] * n_cols for _ in range(n_rows)]
     for cell in data["cells"]:
+        if cell["row"] >= n_rows:
+            continue
         if cell["status"] == "done":
             grid[cell["row"]][cell["col"]] = _open_rgb(folder / cell["image"])
         notes[cell["row"]][cell["col"]] = _note(cell)
@@ -320,6 +328,8 @@ def experiment_spec(data: dict[str, Any], folder: str | Path, min_cell: int = MI
     size = min(MAX_CELL, max(native, min_cell))
     contents, styles = data["inputs"]["contents"], data["inputs"]["styles"]
     settings = _settings_line(data)
+    if data["kind"] == "batch":
+        return _batch_spec(data, grid, notes, size)
     if data["kind"] == "grid":
         return SheetSpec(
             title=f"nst grid: {len(contents)} content × {len(styles)} style images",
@@ -346,6 +356,31 @@ def experiment_spec(data: dict[str, Any], folder: str | Path, min_cell: int = MI
             Header(f"style: {style['name']}", _open_rgb(style["path"])),
         ],
         cell_size=size,
+    )
+
+
+def _batch_spec(data: dict[str, Any], grid: list[list[Image.Image | None]], notes: list[list[str]],
+                size: int) -> SheetSpec:
+    """A batch: photos head the rows (the first `BATCH_ROWS`), styles or models the columns."""
+    contents, styles = data["inputs"]["contents"], data["inputs"]["styles"]
+    done = sum(c["status"] == "done" for c in data["cells"])
+    shown = f"; the first {len(grid)} photos shown" if len(contents) > len(grid) else ""
+    skipped = len(data.get("skipped", []))
+    subtitle = (f"{done} of {len(data['cells'])} pictures painted{shown}"
+                + (f"; {skipped} unreadable files skipped" if skipped else ""))
+    models = {c["col"] for c in data["cells"] if c.get("model")}
+    if len(models) < len(styles):
+        subtitle += " · " + _settings_line(data)
+    return SheetSpec(
+        title=f"nst batch: {len(contents)} photos × {len(styles)} style{'s' if len(styles) > 1 else ''}",
+        subtitle=subtitle,
+        columns=[Header(s["name"], None if k in models else _open_rgb(s["path"])) for k, s in enumerate(styles)],
+        rows=[Header(c["name"], _open_rgb(c["path"])) for c in contents[: len(grid)]],
+        cells=grid,
+        notes=notes,
+        corner="photo",
+        column_title="style",
+        cell_size=min(size, 192),
     )
 
 
