@@ -383,7 +383,9 @@
     const ready = state.picked.content && state.picked.style;
     $("#start").disabled = !ready;
     if (!ready && !$("#form-message").classList.contains("error")) {
-      setMessage(state.picked.content || state.picked.style ? "Now the other picture." : "Pick a photo and a painting to start.");
+      let text = state.picked.content || state.picked.style ? "Now the other picture." : "Pick a photo and a painting to start.";
+      if (state.picked.content && !state.picked.style && !$("#instant").hidden) text = "Now a painting, or an instant style above.";
+      setMessage(text);
     } else if (ready && !$("#form-message").classList.contains("error")) {
       setMessage("Ready.");
     }
