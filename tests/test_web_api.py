@@ -669,6 +669,8 @@ def test_a_token_is_needed_on_every_api_call(tmp_path):
         assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
         assert c.get("/openapi.json").status_code == 401
         assert c.post("/api/images", files={"file": ("a.png", picture_bytes())}).status_code == 401
+        assert c.get("/api/models").status_code == 401
+        assert c.post("/api/instant", json={"image_id": "f" * 32, "model": "tiny"}).status_code == 401
         assert c.get("/api/info", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert c.get("/api/info", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert c.get("/api/info", headers={"Cookie": "nst_token=s3cret"}).status_code == 200
