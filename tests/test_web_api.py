@@ -1,13 +1,14 @@
 """The REST API in-process (FastAPI's TestClient), plus a real server killed mid-job.
 
 Jobs are tiny (32-48 px, a few iterations) and use the real network, so a job takes about a
-second on one CPU core.
+second on one CPU core. Instant styles use tiny untrained style models made once per module.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -20,10 +21,12 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 import nst  # noqa: E402
 from nst.cli.serve import is_loopback  # noqa: E402
+from nst.models import registry  # noqa: E402
 from nst.web.app import Limits, create_app  # noqa: E402
-from nst.web.jobs import ProgressTracker  # noqa: E402
+from nst.web.instant import InstantPainter  # noqa: E402
+from nst.web.jobs import ProgressTracker, QueueFull  # noqa: E402
 from nst.web.store import RUNNING, Store  # noqa: E402
-from tests.web_helpers import picture_bytes, running_server, wait_for_job  # noqa: E402
+from tests.web_helpers import make_style_models, picture_bytes, running_server, wait_for_job  # noqa: E402
 
 TINY = {"size": 32, "iterations": 3}
 LOCAL = "http://127.0.0.1"
@@ -94,7 +97,7 @@ def test_openapi_schema_documents_every_endpoint(client):
     for path in (
         "/api/info", "/api/images", "/api/images/{image_id}", "/api/jobs", "/api/jobs/{job_id}",
         "/api/jobs/{job_id}/events", "/api/jobs/{job_id}/preview", "/api/jobs/{job_id}/result",
-        "/api/jobs/{job_id}/cancel",
+        "/api/jobs/{job_id}/cancel", "/api/models", "/api/instant",
     ):  # fmt: skip
         assert path in paths, path
     assert "429" in paths["/api/jobs"]["post"]["responses"]
@@ -369,6 +372,178 @@ def test_a_job_whose_image_is_unreadable_fails_with_a_message(client, tmp_path):
     assert "image" in failed["error"] and "\n" not in failed["error"]
 
 
+# Instant styles ----------------------------------------------------------------------------------
+
+PAINTINGS = {"tiny": "Someone, A Tiny Painting (1900)", "other": "Another Painting"}
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory) -> Path:
+    return make_style_models(tmp_path_factory.mktemp("models"), PAINTINGS)
+
+
+@pytest.fixture()
+def with_models(models_dir, monkeypatch) -> Path:
+    """The tiny models are this process's bundled ones."""
+    monkeypatch.setattr(registry, "bundled_dir", lambda: models_dir)
+    return models_dir
+
+
+@pytest.fixture()
+def instant_client(tmp_path, with_models):
+    # No worker: an instant job needs none, and an idle CPU keeps the tests quick.
+    with make_client(tmp_path / "data", start_worker=False) as c:
+        yield c
+
+
+def instant(client: TestClient, image_id: str, **fields) -> httpx2.Response:
+    return client.post("/api/instant", json={"image_id": image_id, "model": "tiny", **fields})
+
+
+def test_models_lists_the_bundled_models_cards(instant_client):
+    models = instant_client.get("/api/models").json()["models"]
+    assert [m["name"] for m in models] == ["other", "tiny"]
+    assert [m["painting"] for m in models] == [PAINTINGS["other"], PAINTINGS["tiny"]]
+    assert "config" not in models[0]  # training settings stay private
+    info = instant_client.get("/api/info").json()
+    assert info["models"] == models and info["instant_size"] == 1024
+
+
+def test_no_bundled_models_means_an_empty_list(client, tmp_path, monkeypatch):
+    monkeypatch.setattr(registry, "bundled_dir", lambda: tmp_path / "none")
+    assert client.get("/api/models").json() == {"models": []}
+    photo = upload(client)
+    refused = instant(client, photo["id"])
+    assert refused.status_code == 400 and "none on this server" in refused.json()["detail"]
+
+
+def test_an_instant_picture_is_painted_at_once_and_kept_in_the_gallery(instant_client, tmp_path):
+    photo = upload(instant_client, picture_bytes(64, 48))
+    response = instant(instant_client, photo["id"], size=48, strength=0.5, preserve_color="luminance")
+    assert response.status_code == 201, response.text
+    job = response.json()
+    assert response.headers["Location"] == f"/api/jobs/{job['id']}"
+    assert (job["status"], job["kind"], job["model"]) == ("done", "instant", "tiny")
+    assert job["settings"] == {"model": "tiny", "size": 48, "strength": 0.5, "preserve_color": "luminance"}
+    assert job["overrides"] == {"model": "tiny", "size": 48, "strength": 0.5, "preserve_color": "luminance"}
+    assert (job["result"]["width"], job["result"]["height"]) == (48, 36)
+    assert job["result"]["painting"] == PAINTINGS["tiny"] and job["result"]["elapsed"] < 30
+    assert job["content_url"] == photo["url"] and job["style_ids"] == [] and job["style_urls"] == []
+    # The picture, with its settings inside, written where optimised results go.
+    served = instant_client.get(job["result_url"])
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert nst.image.load_pil(served.content).size == (48, 36)
+    path = tmp_path / "data" / "results" / f"{job['id']}.png"
+    assert path.read_bytes() == served.content
+    metadata = nst.read_metadata(path)
+    assert metadata["settings"] == job["settings"] and metadata["job"] == job["id"]
+    assert metadata["painting"] == PAINTINGS["tiny"]
+    # The gallery lists it like any finished job; its photo is kept while it is there.
+    listed = instant_client.get("/api/jobs").json()
+    assert [j["id"] for j in listed["jobs"]] == [job["id"]] and listed["counts"] == {"done": 1}
+    assert instant_client.get(f"/api/jobs/{job['id']}").json() == job
+    assert instant_client.delete(photo["url"]).status_code == 409
+    assert instant_client.delete(f"/api/jobs/{job['id']}").status_code == 204
+    assert list((tmp_path / "data" / "results").iterdir()) == []
+
+
+def test_an_instant_picture_defaults_to_the_full_style_at_the_servers_size(tmp_path, with_models):
+    with make_client(tmp_path / "data", start_worker=False, limits=Limits(max_size=96)) as c:
+        assert c.get("/api/info").json()["instant_size"] == 96
+        photo = upload(c, picture_bytes(64, 48))
+        job = instant(c, photo["id"], model="other").json()
+        assert job["settings"] == {"model": "other", "size": 96, "strength": 1.0, "preserve_color": "none"}
+        assert job["overrides"] == {"model": "other"}
+        assert (job["result"]["width"], job["result"]["height"]) == (96, 72)
+
+
+def test_the_strength_blends_with_the_photo(instant_client):
+    photo = upload(instant_client, picture_bytes(32, 32))
+    none = instant(instant_client, photo["id"], size=32, strength=0.0).json()
+    picture = nst.image.load_pil(instant_client.get(none["result_url"]).content)
+    original = nst.image.load_pil(instant_client.get(photo["url"]).content)
+    assert picture.tobytes() == original.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"model": "nope"}, "unknown style model 'nope' (models: other, tiny)"),
+        ({"model": str(Path(__file__))}, "unknown style model"),  # a path is only a name here
+        ({"strength": 1.5}, "strength must be between 0"),
+        ({"strength": -0.1}, "strength must be between 0"),
+        ({"preserve_color": "histogram"}, "preserve_color must be one of none, luminance"),
+        ({"size": 4096}, "limit of 1024 px"),
+        ({"size": 8}, "size must be between 16"),
+    ],
+)
+def test_bad_instant_requests_are_refused_with_one_line(instant_client, tmp_path, fields, message):
+    photo = upload(instant_client)
+    response = instant(instant_client, photo["id"], **fields)
+    assert response.status_code == 400, response.text
+    detail = response.json()["detail"]
+    assert message in detail and "\n" not in detail
+    assert instant_client.get("/api/jobs").json()["jobs"] == []
+    assert list((tmp_path / "data" / "results").iterdir()) == []
+
+
+def test_an_instant_picture_of_a_missing_or_unreadable_photo(instant_client, tmp_path):
+    missing = instant(instant_client, "f" * 32)
+    assert missing.status_code == 404 and "no such image" in missing.json()["detail"]
+    assert instant(instant_client, "../etc/passwd").status_code == 422
+    assert instant_client.post("/api/instant", json={"model": "tiny"}).status_code == 422
+    photo = upload(instant_client)
+    (tmp_path / "data" / "images" / f"{photo['id']}.png").write_bytes(b"garbage")
+    unreadable = instant(instant_client, photo["id"])
+    assert unreadable.status_code == 400
+    detail = unreadable.json()["detail"]
+    assert "cannot be read" in detail and "\n" not in detail and str(tmp_path) not in detail
+    assert instant_client.get("/api/jobs").json()["jobs"] == []
+
+
+def test_instant_pictures_are_painted_one_at_a_time_and_a_crowd_is_refused(with_models):
+    painter = InstantPainter(max_waiting=0)
+    photo = nst.image.load_pil(picture_bytes(32, 32))
+    painter._paint_lock.acquire()  # the first request's painting cannot finish until released
+    done: list[object] = []
+    waiting = threading.Thread(target=lambda: done.append(painter.paint("tiny", photo, 32, 1.0, "none")))
+    waiting.start()
+    deadline = time.monotonic() + 10
+    while painter._admitted < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    with pytest.raises(QueueFull):
+        painter.paint("tiny", photo, 32, 1.0, "none")  # one at its turn, none may wait: refused
+    assert done == []
+    painter._paint_lock.release()
+    waiting.join(10)
+    assert len(done) == 1 and painter._admitted == 0
+
+
+def test_instant_jobs_do_not_count_towards_retry_after_estimates(instant_client, tmp_path):
+    photo = upload(instant_client)
+    instant(instant_client, photo["id"], size=32)
+    store = Store(tmp_path / "data")
+    try:
+        assert store.recent_durations() == []
+    finally:
+        store.close()
+
+
+def test_a_database_from_before_instant_jobs_gains_the_model_column(tmp_path):
+    data = tmp_path / "data"
+    with make_client(data, start_worker=False) as c:
+        job = submit(c)
+    import sqlite3
+
+    db = sqlite3.connect(data / "nst.sqlite3")
+    db.execute("ALTER TABLE jobs DROP COLUMN model")
+    db.close()
+    with make_client(data, start_worker=False) as c:
+        again = c.get(f"/api/jobs/{job['id']}").json()
+    assert (again["kind"], again["model"], again["status"]) == ("optimisation", None, "queued")
+
+
 # Restarts ----------------------------------------------------------------------------------------
 
 
@@ -494,6 +669,8 @@ def test_a_token_is_needed_on_every_api_call(tmp_path):
         assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
         assert c.get("/openapi.json").status_code == 401
         assert c.post("/api/images", files={"file": ("a.png", picture_bytes())}).status_code == 401
+        assert c.get("/api/models").status_code == 401
+        assert c.post("/api/instant", json={"image_id": "f" * 32, "model": "tiny"}).status_code == 401
         assert c.get("/api/info", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert c.get("/api/info", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert c.get("/api/info", headers={"Cookie": "nst_token=s3cret"}).status_code == 200

@@ -4,6 +4,9 @@ Needs Debian's ``chromium`` (/usr/bin/chromium) and the ``playwright`` package; 
 browser download is never used. Screenshots of every screen go to a temporary folder, or to
 $NST_SCREENSHOTS (e.g. ``NST_SCREENSHOTS=docs/img``), which also makes the job larger so the
 pictures in the docs look like paintings.
+
+The server's bundled style models are tiny untrained ones made here, or the ``NAME.pt`` +
+``NAME.onnx`` pairs in $NST_TEST_MODELS (e.g. ``src/nst/models/bundled``, for the docs' pictures).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web_helpers import picture_bytes, running_server
+from tests.web_helpers import make_style_models, picture_bytes, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -22,6 +25,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 SHARED_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "images"
+PAINTINGS = {
+    "starry-night": "Vincent van Gogh, The Starry Night (1889)",
+    "the-scream": "Edvard Munch, The Scream (1893)",
+    "great-wave": "Katsushika Hokusai, The Great Wave off Kanagawa (c. 1831)",
+    "udnie": "Francis Picabia, Udnie (1913)",
+}
 
 pytestmark = [
     pytest.mark.e2e,
@@ -54,8 +63,16 @@ def pictures(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("web") / "data", args=["--quiet"]) as running:
+def models_dir(tmp_path_factory) -> Path:
+    if os.environ.get("NST_TEST_MODELS"):
+        return Path(os.environ["NST_TEST_MODELS"]).resolve()
+    return make_style_models(tmp_path_factory.mktemp("models"), PAINTINGS)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, models_dir):
+    data = tmp_path_factory.mktemp("web") / "data"
+    with running_server(data, args=["--quiet"], models_dir=models_dir) as running:
         yield running
 
 
@@ -199,6 +216,79 @@ def test_first_time_user_paints_a_picture(server, browser, pictures, shots):
     delete.click()
     page.wait_for_selector(".tile", state="detached")
     assert page.locator("#gallery-empty").is_visible()
+    page.close()
+    assert errors == [] and phone_errors == [], errors + phone_errors
+
+
+def set_range(page, selector: str, value: int) -> None:
+    page.eval_on_selector(
+        selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }", value
+    )
+
+
+def test_an_instant_style_paints_the_photo_at_once(server, browser, pictures, shots):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors = watch_errors(page)
+    page.goto(server.url + "/")
+    page.wait_for_selector("#server:has-text('idle')")
+    choices = page.locator(".style-choice")
+    assert choices.count() >= 1 and page.locator("#instant").is_visible()
+    # The docs show The Starry Night when it is there.
+    starry = page.locator(".style-choice[data-model='starry-night']")
+    first = starry if starry.count() else choices.first
+    name = first.get_attribute("data-model")
+    assert first.is_disabled()  # no photo yet
+    assert "Pick a photo" in page.inner_text("#instant-message")
+
+    # A photo only: no painting needed.
+    page.set_input_files("#drop-content input", str(pictures[0]))
+    page.wait_for_selector("#drop-content .drop-meta span:nth-child(2)")
+    page.wait_for_selector(".style-choice:not([disabled])")
+    set_range(page, "#instant-strength", 80)
+    assert page.inner_text("#instant-strength-out") == "80%"
+    first.click()
+    page.wait_for_selector("#run[data-status=done]", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('#stage-image').src.includes('/result')"
+        " && document.querySelector('#stage-image').naturalWidth > 0"
+    )
+    title = page.inner_text(f".style-choice[data-model='{name}'] strong")
+    assert title in page.inner_text("#run-status") and "strength" not in page.inner_text("#run-status")
+    assert "80%" in page.inner_text("#run-stats")
+    assert page.locator("#run-model").inner_text() == title and page.locator("#run-style").is_hidden()
+    assert re.fullmatch(r"/api/jobs/[0-9a-f]{32}/result\?download=1", page.get_attribute("#download", "href"))
+
+    # It is in the gallery with its settings, like any painting.
+    tile = page.locator(".tile:has(.badge.instant)")
+    tile.first.wait_for()
+    assert title in tile.first.locator(".tile-settings").inner_text()
+    assert "strength 80%" in tile.first.locator(".tile-settings").inner_text()
+    settle(page)
+    page.wait_for_timeout(800)  # the smooth scroll to the result
+    page.locator("#run").screenshot(path=shots / "web-8-instant.png")
+
+    # Re-run: the photo and the strength come back, ready for another style.
+    set_range(page, "#instant-strength", 30)
+    tile.first.locator(".rerun").click()
+    page.wait_for_selector("#instant-message:has-text('pick a style')")
+    assert page.input_value("#instant-strength") == "80"
+
+    # On a phone: the styles fit the screen, and a tap paints.
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone_errors = watch_errors(phone)
+    phone.goto(server.url + "/")
+    phone.wait_for_selector("#server:has-text('idle')")
+    phone.set_input_files("#drop-content input", str(pictures[0]))
+    phone.wait_for_selector(".style-choice:not([disabled])")
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+    phone.locator(f".style-choice[data-model='{name}']").click()
+    phone.wait_for_selector("#run[data-status=done]", timeout=60_000)
+    phone.wait_for_function("() => document.querySelector('#stage-image').naturalWidth > 0")
+    phone.wait_for_timeout(800)
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+    settle(phone)
+    phone.screenshot(path=shots / "web-9-phone-instant.png")
+    phone.close()
     page.close()
     assert errors == [] and phone_errors == [], errors + phone_errors
 

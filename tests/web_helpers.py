@@ -1,4 +1,5 @@
-"""Helpers for the web tests: tiny pictures, and a real `nst serve` in a subprocess on loopback."""
+"""Helpers for the web tests: tiny pictures, tiny style models, and a real `nst serve` in a
+subprocess on loopback."""
 
 from __future__ import annotations
 
@@ -36,6 +37,37 @@ def picture_bytes(width: int = 64, height: int = 48, *, seed: int = 0, fmt: str 
     return buffer.getvalue()
 
 
+def make_style_models(folder: Path, paintings: dict[str, str]) -> Path:
+    """Tiny untrained style models (``NAME.pt`` and ``NAME.onnx``) in ``folder``, one per name,
+    each with a card naming its painting: what a server takes for its bundled models when
+    `nst.models.registry.bundled_dir` points there. They paint in milliseconds."""
+    import torch
+
+    from nst.models.apply import StyleModel
+    from nst.models.card import ModelCard
+    from nst.models.export import export_onnx
+    from nst.models.network import TransformerNet
+    from nst.models.store import save_model
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed, (name, painting) in enumerate(paintings.items()):
+        torch.manual_seed(seed)
+        card = ModelCard(name, painting, "x.png", "0" * 16, 300, "f" * 16, 1, 1.0, "cpu", {})
+        torch_path = folder / f"{name}.pt"
+        save_model(TransformerNet(width=4, residual_blocks=1), card, torch_path)
+        export_onnx(StyleModel.load(torch_path), folder / f"{name}.onnx")
+    return folder
+
+
+# `python -c` this, with a models folder as the first argument and `nst`'s arguments after it:
+# the CLI with that folder as its bundled models (tests cannot monkeypatch another process).
+_WITH_MODELS = (
+    "import sys; from pathlib import Path; import nst.models.registry as registry; "
+    "folder = Path(sys.argv.pop(1)); registry.bundled_dir = lambda: folder; "
+    "from nst.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -56,15 +88,22 @@ class Server:
 
 @contextmanager
 def running_server(
-    data_dir: Path, *, args: Sequence[str] = (), env: dict[str, str] | None = None, timeout: float = 90.0
+    data_dir: Path,
+    *,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    timeout: float = 90.0,
+    models_dir: Path | None = None,
 ) -> Iterator[Server]:
-    """`python -m nst.cli serve` on a free loopback port, until the block ends."""
+    """`python -m nst.cli serve` on a free loopback port, until the block ends; with
+    ``models_dir``, the models there are the server's bundled ones."""
     import httpx2
 
     port = free_port()
     log = data_dir.parent / f"server-{port}.log"
+    program = ["-m", "nst.cli"] if models_dir is None else ["-c", _WITH_MODELS, str(models_dir)]
     command = [
-        sys.executable, "-m", "nst.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        sys.executable, *program, "serve", "--host", "127.0.0.1", "--port", str(port),
         "--data-dir", str(data_dir), "--device", "cpu", *args,
     ]  # fmt: skip
     environment = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}

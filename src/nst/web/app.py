@@ -11,7 +11,12 @@ Safety, in one place (`_Guard`, a plain ASGI middleware so it also covers stream
 * no CORS headers are ever sent, so other sites' scripts cannot read answers.
 
 Uploads are validated by content (`nst.web.uploads`), stored under server-made ids, and ids in
-URLs must be 32 hex digits: no client text reaches a file path.
+URLs must be 32 hex digits: no client text reaches a file path. Style models are named, never
+given by path (`nst.web.instant`).
+
+Two kinds of job share the store and the gallery: an optimisation (queued, minutes, the finest
+picture) and an instant job (a bundled style model paints the photo inside the request, about a
+second, and the job is stored already done).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import nst
+from nst.web.instant import InstantPainter, card_summary
 from nst.web.jobs import JobQueue, QueueFull
 from nst.web.store import ID_REGEX, QUEUED, RUNNING, TERMINAL, ImageInUse, JobRecord, Store
 from nst.web.uploads import read_upload
@@ -46,6 +52,8 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 #: The only values of these settings a client may choose: anything else would be a server path.
 SAFE_INITS = ("content", "noise")
 TOKEN_COOKIE = "nst_token"
+#: Longest side of an instant picture when the client names none (the server's limit if lower).
+INSTANT_SIZE = 1024
 
 Id = Annotated[str, PathParam(pattern=ID_REGEX, description="a server-made id (32 hex digits)")]
 
@@ -87,6 +95,34 @@ class JobIn(BaseModel):
     )
 
 
+class InstantIn(BaseModel):
+    image_id: str = Field(pattern=ID_REGEX, description="id of an uploaded photo")
+    model: str = Field(description="a bundled style model's name, from GET /api/models")
+    size: int | None = Field(
+        default=None,
+        description=f"longest side in px (default {INSTANT_SIZE}, or the server's limit if lower)",
+    )
+    strength: float = Field(default=1.0, description="0 gives the photo, 1 the full style")
+    preserve_color: str = Field(default="none", description="none, or luminance to keep the photo's colours")
+
+
+class ModelOut(BaseModel):
+    name: str
+    painting: str = Field(description="the painting whose style the model paints")
+    style_file: str
+    style_sha256: str
+    photos: int = Field(description="how many photos it was trained on")
+    photos_source: str
+    steps: int
+    seconds: float
+    device: str
+    nst_version: str
+
+
+class ModelList(BaseModel):
+    models: list[ModelOut]
+
+
 class ProgressOut(BaseModel):
     iteration: int
     max_iterations: int
@@ -102,6 +138,8 @@ class ProgressOut(BaseModel):
 
 class JobOut(BaseModel):
     id: str
+    kind: str = Field(description="optimisation (queued) or instant (a style model, done at once)")
+    model: str | None = Field(description="the style model of an instant job")
     status: str = Field(description="queued, running, done, failed or cancelled")
     created: float
     started: float | None
@@ -134,6 +172,8 @@ class InfoOut(BaseModel):
     presets: dict[str, dict[str, Any]]
     preset_summaries: dict[str, str]
     preserve_color_modes: list[str] | None
+    models: list[ModelOut] = Field(description="the bundled style models (as GET /api/models)")
+    instant_size: int = Field(description="default longest side of an instant picture")
     limits: dict[str, int]
     counts: dict[str, int]
 
@@ -202,7 +242,10 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Loaded models live as long as this app (the first picture of each style loads it).
+    instant = InstantPainter(device)
     app.state.store, app.state.queue, app.state.limits = store, queue, limits
+    app.state.instant = instant
     app.add_middleware(
         _Guard,
         token=token,
@@ -233,6 +276,8 @@ def create_app(
         done = job.status == "done"
         return JobOut(
             id=job.id,
+            kind="optimisation" if job.model is None else "instant",
+            model=job.model,
             status=job.status,
             created=job.created,
             started=job.started,
@@ -275,6 +320,8 @@ def create_app(
             presets=_presets(),
             preset_summaries=dict(getattr(nst.config, "PRESET_SUMMARIES", {})),
             preserve_color_modes=_preserve_color_modes(),
+            models=[ModelOut(**card_summary(card)) for card in instant.cards()],
+            instant_size=min(INSTANT_SIZE, limits.max_size),
             limits=dataclasses.asdict(limits),
             counts=store.counts(),
         )
@@ -339,6 +386,55 @@ def create_app(
             )
         except LookupError as exc:
             raise HTTPException(404, f"no such image: {exc.args[0]}") from None
+        response.headers["Location"] = f"/api/jobs/{job.id}"
+        return job_out(job)
+
+    @app.get("/api/models", response_model=ModelList, tags=["instant"])
+    def list_models() -> ModelList:
+        """The bundled style models: each paints a photo in one painting's style in about a second."""
+        return ModelList(models=[ModelOut(**card_summary(card)) for card in instant.cards()])
+
+    @app.post(
+        "/api/instant",
+        status_code=201,
+        response_model=JobOut,
+        tags=["instant"],
+        responses={429: {"description": "too many pictures are waiting to be painted; see Retry-After"}},
+    )
+    def paint_instant(request: InstantIn, response: Response) -> JobOut:
+        """Paint an uploaded photo with a bundled style model, at once (about a second).
+
+        The picture is stored as a finished job (``kind: instant``), so it appears in the gallery
+        with its settings. Runs in a worker thread, one picture at a time.
+        """
+        size = request.size if request.size is not None else min(INSTANT_SIZE, limits.max_size)
+        if not 16 <= size <= limits.max_size:
+            raise nst.InputError(
+                f"size must be between 16 and this server's limit of {limits.max_size} px, got {size}"
+            )
+        if store.get_image(request.image_id) is None:
+            raise HTTPException(404, f"no such image: {request.image_id}")
+        photo = _stored_photo(store, request.image_id)
+        painted = instant.paint(request.model, photo, size, request.strength, request.preserve_color)
+        settings = {
+            "model": request.model, "size": size, "strength": request.strength,
+            "preserve_color": request.preserve_color,
+        }  # fmt: skip
+        summary = {
+            "width": painted.image.width, "height": painted.image.height,
+            "elapsed": round(painted.seconds, 4), "painting": painted.card.painting,
+        }  # fmt: skip
+        metadata = {
+            "model": painted.card.name, "painting": painted.card.painting, "settings": settings,
+            "size": list(painted.image.size), "version": nst.__version__,
+        }  # fmt: skip
+        asked = request.model_dump(exclude={"image_id"}, exclude_unset=True)
+        try:
+            job = store.add_instant(
+                request.image_id, request.model, asked, settings, summary, painted.image, metadata
+            )
+        except LookupError:
+            raise HTTPException(404, f"no such image: {request.image_id}") from None
         response.headers["Location"] = f"/api/jobs/{job.id}"
         return job_out(job)
 
@@ -436,6 +532,18 @@ def create_app(
 
 
 _IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
+
+
+def _stored_photo(store: Store, image_id: str) -> Any:
+    """An upload as a PIL image; read as bytes so that an error names no server path."""
+    try:
+        data = store.image_path(image_id).read_bytes()
+    except FileNotFoundError:
+        raise HTTPException(404, f"no such image: {image_id}") from None
+    try:
+        return nst.image.load_pil(data)
+    except nst.InputError as exc:
+        raise nst.InputError(f"the stored photo cannot be read ({' '.join(str(exc).split())})") from None
 
 
 def _presets() -> dict[str, dict[str, Any]]:

@@ -5,7 +5,8 @@ Layout of the data folder::
     nst.sqlite3          jobs, uploads and which job uses which upload
     images/<id>.png      uploads, re-encoded after validation
     images/<id>.thumb.jpg  their thumbnails, made on first request
-    results/<id>.png     finished pictures (with their settings as PNG metadata)
+    results/<id>.png     finished pictures (with their settings as PNG metadata), optimised
+                         or painted at once by a bundled style model (an "instant" job)
     checkpoints/<id>.pt  the state of a running job, so that a restart resumes it
 
 Every file name is a server-made id (32 hex digits); `_checked_id` refuses anything else, so no
@@ -60,7 +61,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     result TEXT,
     started REAL,
     finished REAL,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    model TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 CREATE TABLE IF NOT EXISTS job_images (
@@ -114,6 +116,9 @@ class JobRecord:
     started: float | None = None
     finished: float | None = None
     attempts: int = 0
+    # The bundled style model of an instant job (painted at once, never queued); None for an
+    # optimisation.
+    model: str | None = None
 
 
 class ImageInUse(nst.InputError):
@@ -144,6 +149,14 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        # Databases made before instant jobs lack the model column; NULL marks an optimisation.
+        with self._lock:
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            if "model" not in columns:
+                self._db.execute("ALTER TABLE jobs ADD COLUMN model TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -266,6 +279,47 @@ class Store:
         assert job is not None
         return job
 
+    def add_instant(
+        self,
+        content_id: str,
+        model: str,
+        overrides: dict[str, Any],
+        settings: dict[str, Any],
+        result: dict[str, Any],
+        image: Image.Image,
+        metadata: dict[str, Any],
+    ) -> JobRecord:
+        """Record a picture painted at once by a style model, as a finished job.
+
+        The PNG is written (atomically) before the row exists, so a listed job always has its
+        picture; if the row cannot be added (LookupError: the photo was deleted meanwhile), the
+        file goes again.
+        """
+        job_id = new_id()
+        path = nst.save_image(image, self.result_path(job_id), {**metadata, "job": job_id}, fast=True)
+        try:
+            with self._transaction() as db:
+                if not db.execute("SELECT 1 FROM images WHERE id = ?", (content_id,)).fetchone():
+                    raise LookupError(content_id)
+                now = time.time()
+                started = now - float(result.get("elapsed", 0.0))
+                db.execute(
+                    "INSERT INTO jobs (id, created, status, content_id, style_ids, preset, overrides,"
+                    " settings, result, started, finished, attempts, model)"
+                    " VALUES (?, ?, ?, ?, '[]', NULL, ?, ?, ?, ?, ?, 1, ?)",
+                    (
+                        job_id, started, DONE, content_id, json.dumps(overrides), json.dumps(settings),
+                        json.dumps(result), started, now, model,
+                    ),
+                )  # fmt: skip
+                db.execute("INSERT INTO job_images (job_id, image_id) VALUES (?, ?)", (job_id, content_id))
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        job = self.get_job(job_id)
+        assert job is not None
+        return job
+
     def get_job(self, job_id: str) -> JobRecord | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -365,7 +419,9 @@ class Store:
         """Run times in seconds of the last finished jobs (for Retry-After estimates)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT finished - started AS d FROM jobs WHERE status = ? AND started IS NOT NULL"
+                # Instant jobs take a second and say nothing about how long the queue takes.
+                "SELECT finished - started AS d FROM jobs"
+                " WHERE status = ? AND started IS NOT NULL AND model IS NULL"
                 " ORDER BY seq DESC LIMIT ?",
                 (DONE, count),
             ).fetchall()
@@ -389,4 +445,5 @@ def _job(row: sqlite3.Row) -> JobRecord:
         started=data["started"],
         finished=data["finished"],
         attempts=data["attempts"],
+        model=data.get("model"),
     )

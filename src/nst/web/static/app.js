@@ -21,6 +21,7 @@
     stageUrl: null,
     galleryTimer: null,
     jobs: [],
+    instantBusy: false,
   };
 
   // API ----------------------------------------------------------------------------------------
@@ -116,6 +117,18 @@
   const number = (x) => (Math.abs(x) >= 1000 || Math.abs(x) < 0.01 ? x.toExponential(2) : x.toPrecision(3));
   const factor = (x) => `${x >= 10 ? x.toFixed(0) : Number(x.toPrecision(2))}×`;
   const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+  const percent = (x) => `${Math.round(x * 100)}%`;
+
+  function paintingParts(painting) {
+    // Bundled cards say "Artist, Title (year)": the title leads, the artist goes beneath.
+    const comma = painting.indexOf(", ");
+    return comma > 0 ? { title: painting.slice(comma + 2), artist: painting.slice(0, comma) } : { title: painting, artist: "" };
+  }
+
+  function modelTitle(name, painting) {
+    const model = state.info && state.info.models.find((m) => m.name === name);
+    return paintingParts(painting || (model && model.painting) || name).title;
+  }
 
   function setServer(text, kind = "") {
     const chip = $("#server");
@@ -161,6 +174,8 @@
     const zone = dropFor(role);
     state.picked[role] = null;
     updateStart();
+    setInstantMessage("");
+    updateInstant();
     showPicture(role, URL.createObjectURL(file), [ROLE_LABEL[role]]);
     zone.classList.add("uploading");
     setMessage("");
@@ -179,6 +194,7 @@
     } finally {
       if (ticket === state.uploads[role]) zone.classList.remove("uploading");
       updateStart();
+      updateInstant();
     }
   }
 
@@ -298,6 +314,8 @@
     c.preset.value = presets.find((name) => same(info.presets[name], info.defaults)) ?? presets[0] ?? "";
     presetChanged();
 
+    buildInstant(info.models || []);
+
     const modes = info.preserve_color_modes;
     $("#colour-field").hidden = !modes;
     if (modes) {
@@ -325,6 +343,10 @@
   }
 
   function loadIntoForm(job) {
+    if (job.kind === "instant") {
+      loadInstant(job);
+      return;
+    }
     const c = controls();
     c.preset.value = job.preset && state.info.presets[job.preset] ? job.preset : "";
     presetChanged();
@@ -341,7 +363,10 @@
     showPicture("style", job.style_urls[0], [ROLE_LABEL.style, "from the gallery"]);
     updateStart();
     setMessage("Settings loaded: change what you like and paint again.");
-    const card = $("#create");
+    flash($("#create"));
+  }
+
+  function flash(card) {
     card.scrollIntoView({ behavior: "smooth", block: "start" });
     card.classList.remove("flash");
     void card.offsetWidth;
@@ -358,7 +383,9 @@
     const ready = state.picked.content && state.picked.style;
     $("#start").disabled = !ready;
     if (!ready && !$("#form-message").classList.contains("error")) {
-      setMessage(state.picked.content || state.picked.style ? "Now the other picture." : "Pick a photo and a painting to start.");
+      let text = state.picked.content || state.picked.style ? "Now the other picture." : "Pick a photo and a painting to start.";
+      if (state.picked.content && !state.picked.style && !$("#instant").hidden) text = "Now a painting, or an instant style above.";
+      setMessage(text);
     } else if (ready && !$("#form-message").classList.contains("error")) {
       setMessage("Ready.");
     }
@@ -385,6 +412,99 @@
     }
   }
 
+  // Instant styles -------------------------------------------------------------------------------
+
+  function buildInstant(models) {
+    $("#instant").hidden = models.length === 0;
+    $("#instant-styles").replaceChildren(
+      ...models.map((model) => {
+        const { title, artist } = paintingParts(model.painting);
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "style-choice";
+        button.dataset.model = model.name;
+        button.title = `${model.painting}: paint the photo in this style at once`;
+        button.append(Object.assign(document.createElement("strong"), { textContent: title }));
+        button.append(Object.assign(document.createElement("small"), { textContent: artist || model.name }));
+        button.addEventListener("click", () => paintInstant(model.name));
+        return button;
+      }),
+    );
+    updateInstant();
+  }
+
+  function setInstantMessage(text, isError = false) {
+    const box = $("#instant-message");
+    box.textContent = text;
+    box.classList.toggle("error", isError);
+  }
+
+  function updateInstant() {
+    const ready = Boolean(state.picked.content) && !state.instantBusy;
+    for (const button of document.querySelectorAll(".style-choice")) button.disabled = !ready;
+    if (!state.instantBusy && !$("#instant-message").classList.contains("error")) {
+      setInstantMessage(state.picked.content ? "" : "Pick a photo above, then a style.");
+    }
+  }
+
+  function instantRequest(model) {
+    return {
+      image_id: state.picked.content.id,
+      model,
+      size: state.info.instant_size,
+      strength: Number($("#instant-strength").value) / 100,
+      preserve_color: $("#instant-colour").checked ? "luminance" : "none",
+    };
+  }
+
+  async function paintInstant(model) {
+    if (!state.picked.content || state.instantBusy) return;
+    state.instantBusy = true;
+    const button = $(`.style-choice[data-model="${CSS.escape(model)}"]`);
+    for (const other of document.querySelectorAll(".style-choice")) other.classList.toggle("chosen", other === button);
+    button.classList.add("working");
+    setInstantMessage("Painting…");
+    updateInstant();
+    try {
+      const job = await api("/api/instant", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(instantRequest(model)),
+      });
+      setInstantMessage("");
+      showJob(job, { scroll: true });
+      refreshGallery();
+    } catch (error) {
+      if (error.status === 429) setInstantMessage(`Busy painting others. Try again in ${duration(error.retryAfter || 1)}.`, true);
+      else setInstantMessage(error.message, true);
+    } finally {
+      state.instantBusy = false;
+      button.classList.remove("working");
+      updateInstant();
+    }
+  }
+
+  function loadInstant(job) {
+    $("#instant-strength").value = Math.round(job.settings.strength * 100);
+    $("#instant-strength-out").textContent = percent(job.settings.strength);
+    $("#instant-colour").checked = job.settings.preserve_color === "luminance";
+    state.picked.content = { id: job.content_id, url: job.content_url };
+    showPicture("content", job.content_url, [ROLE_LABEL.content, "from the gallery"]);
+    for (const button of document.querySelectorAll(".style-choice")) {
+      button.classList.toggle("chosen", button.dataset.model === job.model);
+    }
+    updateStart();
+    setInstantMessage("");
+    updateInstant();
+    setInstantMessage("Photo and settings loaded: pick a style.");
+    flash($("#create"));
+  }
+
+  function bindInstant() {
+    const strength = $("#instant-strength");
+    strength.addEventListener("input", () => { $("#instant-strength-out").textContent = percent(Number(strength.value) / 100); });
+  }
+
   // The running job ----------------------------------------------------------------------------
 
   function showJob(job, { scroll = false } = {}) {
@@ -398,7 +518,14 @@
       stage.removeAttribute("src");
       $("#stage-placeholder").hidden = false;
       $("#run-content").src = `${job.content_url}/thumbnail`;
-      $("#run-style").src = `${job.style_urls[0]}/thumbnail`;
+      const instant = job.kind === "instant";
+      const style = $("#run-style");
+      if (instant) style.removeAttribute("src");
+      else style.src = `${job.style_urls[0]}/thumbnail`;
+      style.hidden = instant;
+      const chip = $("#run-model");
+      chip.hidden = !instant;
+      chip.textContent = instant ? modelTitle(job.model, job.result && job.result.painting) : "";
     }
     renderJob(job);
     if (!TERMINAL.has(job.status)) follow(job.id);
@@ -459,15 +586,23 @@
         setBar(p.fraction);
         setStage(p.preview_url);
       }
+    } else if (job.status === "done" && job.kind === "instant") {
+      const r = job.result;
+      title.textContent = "Your painting";
+      status.textContent = `Painted at once in the style of ${r.painting || job.model}`;
+      setBar(1);
+      setStage(job.result_url);
+      setDownload(job);
+      stats.push(["Size", `${r.width}×${r.height}`], ["Style", modelTitle(job.model, r.painting)]);
+      stats.push(["Strength", percent(job.settings.strength)], ["Time", `${r.elapsed.toFixed(1)} s`]);
+      if (job.settings.preserve_color === "luminance") stats.push(["Colours", "the photo's"]);
     } else if (job.status === "done") {
       const r = job.result;
       title.textContent = "Your painting";
       status.textContent = r.stop_reason ? capital(r.stop_reason) : "Done";
       setBar(1);
       setStage(job.result_url);
-      const download = $("#download");
-      download.href = `${job.result_url}?download=1`;
-      download.setAttribute("download", `nst-${job.id.slice(0, 8)}.png`);
+      setDownload(job);
       stats.push(["Size", `${r.width}×${r.height}`], ["Iterations", r.iterations], ["Time", duration(r.elapsed)]);
       stats.push(["Content loss", number(r.losses.content)], ["Style loss", number(r.losses.style)]);
     } else if (job.status === "failed") {
@@ -488,6 +623,12 @@
         return item;
       }),
     );
+  }
+
+  function setDownload(job) {
+    const download = $("#download");
+    download.href = `${job.result_url}?download=1`;
+    download.setAttribute("download", `nst-${job.id.slice(0, 8)}.png`);
   }
 
   function follow(jobId) {
@@ -530,6 +671,12 @@
 
   function summary(job) {
     const s = job.settings;
+    if (job.kind === "instant") {
+      const parts = [job.result ? `${job.result.width}×${job.result.height}` : `${s.size} px`];
+      parts.push(modelTitle(job.model, job.result && job.result.painting), `strength ${percent(s.strength)}`);
+      if (s.preserve_color === "luminance") parts.push("photo's colours");
+      return parts.join(" · ");
+    }
     const base = job.preset && state.info.presets[job.preset] ? state.info.presets[job.preset] : state.info.defaults;
     const parts = [job.result ? `${job.result.width}×${job.result.height}` : `${s.size} px`];
     parts.push(`strength ${factor(s.style_weight / base.style_weight)}`);
@@ -546,14 +693,17 @@
     image.src = job.result_url || `${job.content_url}/thumbnail`;
     image.alt = job.status === "done" ? "a finished painting" : "the photo of a job that is not done";
     if (job.status !== "done") image.style.opacity = "0.55";
+    const instant = job.kind === "instant";
     const badge = $(".badge", node);
-    badge.textContent = job.status === "done" ? "" : job.status;
-    badge.className = `badge ${job.status}`;
+    badge.textContent = job.status === "done" ? (instant ? "instant" : "") : job.status;
+    badge.className = `badge ${instant ? "instant" : job.status}`;
     const inputs = node.querySelectorAll(".tile-inputs img");
     inputs[0].src = `${job.content_url}/thumbnail`;
-    inputs[1].src = `${job.style_urls[0]}/thumbnail`;
+    if (instant) inputs[1].remove();
+    else inputs[1].src = `${job.style_urls[0]}/thumbnail`;
     $(".tile-settings", node).textContent = summary(job);
-    const took = job.result ? ` · took ${duration(job.result.elapsed)}` : "";
+    const seconds = job.result && (instant ? `${job.result.elapsed.toFixed(1)} s` : duration(job.result.elapsed));
+    const took = job.result ? ` · took ${seconds}` : "";
     $(".tile-when", node).textContent = `${ago(job.created)}${took}`;
     $(".tile-image", node).addEventListener("click", () => showJob(job, { scroll: true }));
     $(".rerun", node).addEventListener("click", () => loadIntoForm(job));
@@ -635,6 +785,7 @@
     bindDrops();
     bindSettings();
     bindRun();
+    bindInstant();
     boot().catch((error) => {
       if (error.status !== 401) setMessage(error.message, true);
     });
