@@ -25,10 +25,11 @@ from pathlib import Path
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measures import structure, style_distance  # noqa: E402
+from measures import structure, style_distance, texture_distance  # noqa: E402
 
 import nst  # noqa: E402
 from nst.image import load_pil  # noqa: E402
+from nst.models.registry import bundled_names  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "images"
 PHOTOS = ("tubingen.jpg", "brad_pitt.jpg", "hoovertowernight.jpg")
@@ -115,10 +116,11 @@ def quality(args: argparse.Namespace) -> None:
     stl = _stl()
     print(f"\nQuality at {args.quality_size} px on photos no model saw: style distance (lower: more of the "
           "painting's style) and structure (SSIM of blurred luminance, 1: the photo's layout)")
-    print("| model | photo | style nst | style stl | style photo | stl/nst | structure nst | structure stl |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| model | photo | style nst | style stl | style photo | stl/nst | texture nst | texture stl "
+          "| structure nst | structure stl |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     rows, pictures = [], []
-    models = [m for m in args.models if m in nst.models.registry.bundled_names()]
+    models = [m for m in args.models if m in bundled_names()]
     for name in models:
         painting = load_pil(IMAGES / PAINTINGS[name])
         model = nst.load_style_model(name)
@@ -129,11 +131,13 @@ def quality(args: argparse.Namespace) -> None:
             plain = photo.resize(ours.size, Image.Resampling.LANCZOS)
             s_ours, s_plain = style_distance(ours, painting), style_distance(plain, painting)
             s_theirs = style_distance(theirs, painting) if theirs else float("nan")
+            t_ours = texture_distance(ours, painting)
+            t_theirs = texture_distance(theirs, painting) if theirs else float("nan")
             k_ours = structure(ours, photo)
             k_theirs = structure(theirs, photo) if theirs else float("nan")
             rows.append((s_theirs / s_ours, k_ours - k_theirs))
             print(f"| {name} | {photo_name} | {s_ours:.3f} | {s_theirs:.3f} | {s_plain:.3f} | {s_theirs / s_ours:.2f} "
-                  f"| {k_ours:.3f} | {k_theirs:.3f} |")
+                  f"| {t_ours:.3f} | {t_theirs:.3f} | {k_ours:.3f} | {k_theirs:.3f} |")
             pictures.append((plain, ours, theirs))
     if rows:
         ratios = [r for r, _ in rows]
@@ -148,7 +152,7 @@ def quality(args: argparse.Namespace) -> None:
 def cards(args: argparse.Namespace) -> None:
     """The model card picture: each bundled model's painting, then the model on each photo."""
     height = 256
-    names = [m for m in args.models if m in nst.models.registry.bundled_names()]
+    names = [m for m in args.models if m in bundled_names()]
     rows = []
     for name in names:
         model = nst.load_style_model(name)
@@ -197,7 +201,7 @@ def main() -> int:
     if not IMAGES.is_dir():
         print(f"skipped: {IMAGES} is absent (the benchmark photos live in ../shared/images)")
         return 0
-    if args.model not in nst.models.registry.bundled_names():
+    if args.model not in bundled_names():
         print(f"skipped: model {args.model!r} is not bundled in this install")
         return 0
     import onnxruntime

@@ -46,6 +46,19 @@ def style_distance(picture: Image.Image, painting: Image.Image) -> float:
     return float(sum((mine[k] - target[k]).norm() / target[k].norm() for k in target) / len(target))
 
 
+def texture_distance(picture: Image.Image, painting: Image.Image) -> float:
+    """`style_distance` of the two pictures' luminance at the three deepest style layers only:
+    brush marks and their arrangement, with the palette left out (the Gram distance of colour
+    pictures is dominated by the palette, which the eye does not weigh as much as strokes)."""
+    def grey(p: Image.Image) -> Image.Image:
+        return p.convert("L").convert("RGB")
+
+    painting = resize_longest(painting.convert("RGB"), max(picture.size))
+    mine, target = _grams(grey(picture)), _grams(grey(painting))
+    deep = PAPER_STYLE_LAYERS[2:]
+    return float(sum((mine[k] - target[k]).norm() / target[k].norm() for k in deep) / len(deep))
+
+
 def _blurred_luminance(picture: Image.Image) -> torch.Tensor:
     x = pil_to_tensor(resize_longest(picture.convert("RGB"), STRUCTURE_SIZE))
     y = (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)

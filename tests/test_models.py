@@ -70,6 +70,16 @@ def tiny_model(tmp_path: Path) -> Path:
     return save_model(net, card, tmp_path / "tiny.pt")
 
 
+def test_the_border_mirrors_the_photo_as_numpy_does():
+    from nst.models import apply, runtime
+
+    for h, w in [(3, 5), (20, 40), (64, 50)]:
+        photo = np.random.default_rng(0).random((1, 3, h, w)).astype(np.float32)
+        framed = apply._with_border(torch.from_numpy(photo)).numpy()
+        assert np.array_equal(framed, runtime.with_border(photo))
+        assert np.array_equal(runtime.without_border(framed), photo)
+
+
 def test_network_keeps_any_size_and_range():
     net = TransformerNet(width=4, residual_blocks=1).eval()
     for h, w in [(33, 47), (64, 64), (18, 101)]:
@@ -189,10 +199,12 @@ def test_tiles_paint_what_the_whole_picture_paints(tiny_model: Path):
 
     model = StyleModel.load(tiny_model)
     photo = torch.from_numpy(np.asarray(_picture(5, (300, 220)), dtype=np.float32) / 255).permute(2, 0, 1)[None]
+    b = apply.BORDER
     with torch.inference_mode():
-        stats = apply._instance_norm_stats(model.network, photo)
+        framed = apply._with_border(photo)
+        stats = apply._instance_norm_stats(model.network, framed)
         with apply._frozen_instance_norms(model.network, stats):
-            whole = model.network(photo).clamp(0, 1)
+            whole = model.network(framed)[..., b:-b, b:-b].clamp(0, 1)
     tiled = model.paint_tensor(photo, tile_size=96)  # 3 x 4 tiles, statistics of the whole photo
     assert (tiled - whole).abs().max() < 1e-4
     plain = model.paint_tensor(photo)  # the usual path: each picture's own statistics
@@ -313,3 +325,14 @@ def test_demo_paints_with_a_model_or_refuses_optimisation_options(tiny_model: Pa
     assert max(Image.open(out).size) == 64
     assert main(["demo", "--iterations", "3", "-o", str(tmp_path / "x.png")]) == 2
     assert "add --optimise" in capsys.readouterr().err
+
+
+def test_nst_models_lists_each_bundled_model(capsys: pytest.CaptureFixture[str]):
+    assert main(["models"]) == 0
+    text = capsys.readouterr().out
+    for name in bundled_names():
+        assert f"{name}\n  painting: " in text
+    assert text.count("BSDS500") == len(bundled_names()) and "MB (ONNX + torch)" in text
+    assert main(["models", "--json"]) == 0
+    cards = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in cards] == bundled_names()

@@ -14,6 +14,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -23,7 +24,7 @@ from nst.image import ImageSource
 from nst.models.card import ModelCard
 from nst.models.network import TransformerNet
 from nst.models.registry import resolve_model
-from nst.models.runtime import TILE_ABOVE_PIXELS, as_pil, check_options, finish, prepare
+from nst.models.runtime import BORDER, TILE_ABOVE_PIXELS, as_pil, check_options, finish, prepare
 from nst.models.store import load_model
 
 TILE_SIZE = 1024
@@ -72,9 +73,12 @@ class StyleModel:
         photo = photo.to(self.device, torch.float32)
         h, w = photo.shape[-2:]
         with torch.inference_mode():
+            framed = _with_border(photo)
             if tile_size is None and h * w <= TILE_ABOVE_PIXELS:
-                return self.network(photo).clamp(0, 1)
-            return self._paint_tiled(photo, tile_size or TILE_SIZE).clamp(0, 1)
+                painted = self.network(framed)
+            else:
+                painted = self._paint_tiled(framed, tile_size or TILE_SIZE)
+            return painted[..., BORDER : BORDER + h, BORDER : BORDER + w].clamp(0, 1)
 
     def paint(
         self,
@@ -111,6 +115,15 @@ class StyleModel:
                     bottom, right = min(h, top + tile), min(w, left + tile)
                     out[..., top:bottom, left:right] = painted[..., top - y0 : bottom - y0, left - x0 : right - x0]
         return out
+
+
+def _with_border(photo: torch.Tensor) -> torch.Tensor:
+    """The photo with `BORDER` px mirrored around it, exactly as `nst.models.runtime.with_border`
+    (NumPy's "symmetric" mirror, which works for photos of any size)."""
+    h, w = photo.shape[-2:]
+    rows = torch.from_numpy(np.pad(np.arange(h), BORDER, mode="symmetric")).to(photo.device)
+    cols = torch.from_numpy(np.pad(np.arange(w), BORDER, mode="symmetric")).to(photo.device)
+    return photo.index_select(-2, rows).index_select(-1, cols)
 
 
 def _instance_norms(network: nn.Module) -> Iterator[nn.InstanceNorm2d]:

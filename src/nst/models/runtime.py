@@ -27,6 +27,10 @@ PRESERVE_COLOR_MODES = ("none", "luminance")
 #: Photos with more pixels than this are painted in tiles by the torch engine (whole, the
 #: network's activations would take about 1.3 GB per 2304 x 2304 px; see nst.models.apply).
 TILE_ABOVE_PIXELS = 2304 * 2304
+#: px of photo mirrored around every picture before painting, and cut off after. The zero padding
+#: inside the network leaves a band along a picture's edges; with 16 px of mirrored photo the band
+#: falls outside the picture (about 15% more work at 512 px).
+BORDER = 16
 #: ONNX metadata key holding the model card (JSON).
 CARD_KEY = "nst_model_card"
 
@@ -66,6 +70,15 @@ def as_pil(photo: Any, size: int | None = None) -> Image.Image:
 
         return tensor_to_pil(photo[0] if photo.dim() == 4 else photo)
     raise InputError(f"a photo must be a path, a PIL image or a tensor, not {type(photo).__name__}")
+
+
+def with_border(photo: np.ndarray) -> np.ndarray:
+    """(1, 3, H, W) -> (1, 3, H + 2 * BORDER, W + 2 * BORDER), the photo mirrored at its edges."""
+    return np.pad(photo, ((0, 0), (0, 0), (BORDER, BORDER), (BORDER, BORDER)), mode="symmetric")
+
+
+def without_border(painted: np.ndarray) -> np.ndarray:
+    return painted[..., BORDER:-BORDER, BORDER:-BORDER]
 
 
 def check_options(strength: float, preserve_color: str) -> None:
@@ -162,7 +175,7 @@ class OnnxStyleModel:
             return self._tiler.paint(pil, size, strength, preserve_color, tile_size=tile_size)
         if tile_size:
             raise InputError(f"'{self.path}' is an ONNX file: tiles need the model's .pt file")
-        return finish(array, self.run(array), strength, preserve_color)
+        return finish(array, without_border(self.run(with_border(array))), strength, preserve_color)
 
     @property
     def name(self) -> str:
