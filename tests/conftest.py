@@ -79,3 +79,12 @@ def images() -> tuple[torch.Tensor, torch.Tensor]:
     style = torch.rand(1, 3, 36, 36, generator=gen)
     style[:, :, ::4] = 0.9  # stripes: a texture with clear second-order statistics
     return content, style
+
+
+@pytest.fixture()
+def one_thread():
+    """32 px images gain nothing from threads, and on a busy machine threads make them crawl."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -29,15 +29,7 @@ def _picture(path: Path, seed: int, size: tuple[int, int] = (32, 32)) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """32 px images gain nothing from threads, and on a busy machine threads make them crawl."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture()
