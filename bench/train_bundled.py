@@ -2,6 +2,8 @@
 
     python bench/train_bundled.py                 # all four, one after the other, resumable
     python bench/train_bundled.py starry-night    # one of them
+    python bench/train_bundled.py --fine-tune --iterations 0,300 --style-weight 5e4 great-wave
+                                                  # continue the bundled model with other settings
 
 Each model trains on the photos in ../shared/photos (BSDS500 train + val, 300 photos) with the
 defaults of nst.TrainConfig; the paintings are the public-domain ones of ../shared/images. The
@@ -43,6 +45,9 @@ def main() -> int:
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"some of: {', '.join(BUNDLED)}")
     parser.add_argument("--work", type=Path, default=ROOT.parent / "runs" / "bundled")
     parser.add_argument("--iterations", help="steps of each stage, overriding TrainConfig's (e.g. 800,200)")
+    parser.add_argument("--style-weight", type=float, help="overriding TrainConfig's")
+    parser.add_argument("--fine-tune", action="store_true",
+                        help="start from the model bundled now under the same name (its card is kept as the lineage)")
     args = parser.parse_args()
     unknown = [n for n in args.names if n not in BUNDLED]
     if unknown:
@@ -55,6 +60,8 @@ def main() -> int:
     config = TrainConfig()
     if args.iterations:
         config = config.with_changes(iterations=tuple(int(n) for n in args.iterations.split(",")))
+    if args.style_weight:
+        config = config.with_changes(style_weight=args.style_weight)
     photos = load_photos(SHARED / "photos", shorter_side=max(config.sizes) * 5 // 4)
     print(f"{len(photos.images)} photos ({len(photos.skipped)} skipped)", flush=True)
     for name in args.names or list(BUNDLED):
@@ -75,7 +82,8 @@ def main() -> int:
                 save_image(p.preview, args.work / f"{name}-preview-{p.step:05d}.png")
 
         result = train_style_model(SHARED / "images" / style_file, photos, out, config, name=name,
-                                   painting=title, checkpoint=ckpt, resume=ckpt.exists(), callback=report)
+                                   painting=title, checkpoint=ckpt, resume=ckpt.exists(), callback=report,
+                                   init=name if args.fine_tune else None)
         network, card = load_model(out)
         card = card.__class__(**{**card.to_dict(), "photos_source": PHOTOS_SOURCE, "nst_version": _version()})
         save_model(network, card, out)

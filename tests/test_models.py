@@ -127,6 +127,28 @@ def test_resume_refuses_other_settings(style: Path, photos: Path, tmp_path: Path
         train_style_model(style, photos, tmp_path / "m.pt", TINY.with_changes(lr=0.5), resume=True)
 
 
+def test_fine_tuning_starts_from_the_model_and_keeps_its_card(style: Path, photos: Path, tmp_path: Path):
+    first = train_style_model(style, photos, tmp_path / "first.pt", TINY.with_changes(iterations=(20,)))
+    fresh_start = first.history[0]["total"]
+    tuned = train_style_model(style, photos, tmp_path / "tuned.pt", TINY.with_changes(iterations=(2,)),
+                              init=tmp_path / "first.pt", name="tuned")
+    # The first step of fine-tuning already paints like the trained model, far below a fresh start.
+    assert tuned.history[0]["total"] < 0.5 * fresh_start
+    _, card = load_model(tmp_path / "tuned.pt")
+    assert [c.name for c in card.lineage()] == ["first", "tuned"]
+    assert card.fine_tuned_from["config"]["iterations"] == [20] and card.steps == 2
+    with pytest.raises(InputError, match="width 4 and 1 residual blocks"):
+        train_style_model(style, photos, tmp_path / "wide.pt", TINY.with_changes(width=8), init=tmp_path / "first.pt")
+    with pytest.raises(InputError, match="not ONNX"):
+        train_style_model(style, photos, tmp_path / "x.pt", TINY, init=_onnx_file(tmp_path))
+
+
+def _onnx_file(folder: Path) -> Path:
+    path = folder / "model.onnx"
+    path.write_bytes(b"not really onnx")
+    return path
+
+
 def test_save_load_round_trip(tiny_model: Path):
     net, card = load_model(tiny_model)
     assert card.name == "tiny" and card.config["width"] == 4

@@ -181,6 +181,9 @@ def add_train_command(sub: Any) -> None:
     p.add_argument("--name", help="the model's name (default: the output's file name)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model file")
     p.add_argument("--resume", action="store_true", help="continue an interrupted training from MODEL.pt.ckpt")
+    p.add_argument("--init", metavar="NAME|PATH",
+                   help="fine-tune this model (a bundled name or a .pt file of the same width) instead of "
+                        "starting from random weights")
     p.add_argument("--sizes", type=_csv(int, "--sizes"), default=d.sizes,
                    help=f"crop size of each stage, coarse to fine (default: {_join(d.sizes)})")
     p.add_argument("--iterations", type=_csv(int, "--iterations"), default=d.iterations,
@@ -252,7 +255,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         result = train_style_model(args.style, args.photos, output, config, name=args.name, device=device,
-                                   resume=args.resume, callback=callback)
+                                   resume=args.resume, callback=callback, init=args.init)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -328,14 +331,22 @@ def cmd_models(args: argparse.Namespace) -> int:
     for card in cards:
         files = [bundled_dir() / f"{card.name}{s}" for s in (".onnx", ".pt")]
         mb = sum(f.stat().st_size for f in files) / 1e6
-        cfg = card.config
-        stages = " + ".join(f"{n} steps at {s} px" for s, n in zip(cfg.get("sizes", []), cfg.get("iterations", []), strict=False))
+        lineage = card.lineage()
+        training = "\n            then fine-tuned: ".join(_training_line(c) for c in lineage)
         print(f"{card.name}\n  painting: {card.painting}\n"
-              f"  training: {stages}, batch {cfg.get('batch_size')}, width {cfg.get('width')}, "
-              f"style weight {cfg.get('style_weight'):g}, {card.seconds / 60:.0f} min on {card.device}\n"
+              f"  training: {training}\n"
+              f"            width {card.config.get('width')}, {sum(c.seconds for c in lineage) / 60:.0f} min "
+              f"on {card.device} in all\n"
               f"  photos:   {card.photos} ({card.photos_source or 'unknown source'})\n"
               f"  size:     {mb:.1f} MB (ONNX + torch)")
     return EXIT_OK
+
+
+def _training_line(card: Any) -> str:
+    cfg = card.config
+    stages = " + ".join(f"{n} steps at {s} px" for s, n in zip(cfg.get("sizes", []), cfg.get("iterations", []), strict=False)
+                        if n)
+    return f"{stages}, batch {cfg.get('batch_size')}, style weight {cfg.get('style_weight'):g}"
 
 
 def add_export_command(sub: Any) -> None:

@@ -24,6 +24,16 @@ class ModelCard:
     # Where the training photos came from and on what terms, for the bundled models.
     photos_source: str = ""
     nst_version: str = ""
+    # When the model was fine-tuned from another one: that model's card (as a dict), so the
+    # whole recipe stays on record; `steps` and `seconds` above count this model's own training.
+    fine_tuned_from: dict[str, Any] | None = None
+
+    def lineage(self) -> list[ModelCard]:
+        """This card and the cards it was fine-tuned from, the first training first."""
+        chain = [self]
+        while chain[0].fine_tuned_from:
+            chain.insert(0, ModelCard.from_dict(chain[0].fine_tuned_from))
+        return chain
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -35,7 +35,8 @@ from nst.image import load_pil, pil_to_tensor, resize_longest
 from nst.models.card import ModelCard
 from nst.models.config import TrainConfig
 from nst.models.network import TransformerNet
-from nst.models.store import save_model
+from nst.models.registry import resolve_model
+from nst.models.store import load_model, save_model
 from nst.objective import compute_style_grams
 from nst.weights import load_weights
 
@@ -199,8 +200,31 @@ def _stage_of(step: int, config: TrainConfig) -> int:
     return len(config.iterations) - 1
 
 
-def _identity(config: TrainConfig, style_hash: str, photos: PhotoSet) -> dict[str, Any]:
-    return {"config": config.to_dict(), "style": style_hash, "photos": photos.fingerprint}
+def _identity(config: TrainConfig, style_hash: str, photos: PhotoSet, init_hash: str | None) -> dict[str, Any]:
+    identity = {"config": config.to_dict(), "style": style_hash, "photos": photos.fingerprint}
+    if init_hash is not None:
+        identity["init"] = init_hash
+    return identity
+
+
+def _init_file(init: str | os.PathLike) -> Path:
+    """The torch file of the model to fine-tune: a bundled name or a .pt path (not ONNX)."""
+    files = resolve_model(init)
+    if files.torch_path is None:
+        raise InputError(f"cannot fine-tune '{init}': training needs the torch file (.pt), not ONNX")
+    return files.torch_path
+
+
+def _initial_network(config: TrainConfig, init: Path | None) -> tuple[TransformerNet, ModelCard | None]:
+    """A fresh network (seeded), or the weights of the model at ``init`` to fine-tune."""
+    torch.manual_seed(config.seed)
+    if init is None:
+        return TransformerNet(config.width, config.residual_blocks), None
+    network, card = load_model(init)
+    if (network.width, network.residual_blocks) != (config.width, config.residual_blocks):
+        raise InputError(f"cannot fine-tune '{init}': it has width {network.width} and {network.residual_blocks} "
+                         f"residual blocks, the settings ask for {config.width} and {config.residual_blocks}")
+    return network.requires_grad_(True), card
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
@@ -228,6 +252,7 @@ def train_style_model(
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
     callback: Callable[[TrainProgress], bool | None] | None = None,
+    init: str | os.PathLike | None = None,
 ) -> TrainResult:
     """Train a style model for ``style_image`` on the photos in ``photos`` and save it to ``output``.
 
@@ -235,6 +260,8 @@ def train_style_model(
     callback stops the run; ``resume=True`` continues from it (refused if the painting, the photos
     or the settings differ). The callback may return True to stop; the result then has
     ``stopped=True`` and nothing is written to ``output``. On completion the checkpoint is removed.
+    ``init`` (a bundled model's name or a .pt file) fine-tunes that model instead of starting from random weights; its
+    card is kept in the new card's ``fine_tuned_from``.
     """
     config = config or TrainConfig()
     device = torch.device(device)
@@ -248,10 +275,10 @@ def train_style_model(
     if len(photos.images) < config.min_photos:
         raise InputError(f"only {len(photos.images)} usable photos in the photos folder "
                          f"(need at least {config.min_photos}; {len(photos.skipped)} files skipped)")
-    identity = _identity(config, style_hash, photos)
-
-    torch.manual_seed(config.seed)
-    model = TransformerNet(config.width, config.residual_blocks).to(device)
+    init_path = _init_file(init) if init is not None else None
+    identity = _identity(config, style_hash, photos, file_fingerprint(init_path) if init_path else None)
+    model, parent = _initial_network(config, init_path)
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     rng = random.Random(config.seed)
     history: list[dict[str, float]] = []
@@ -331,6 +358,7 @@ def train_style_model(
         seconds=round(elapsed, 1),
         device=device.type,
         config=config.to_dict(),
+        fine_tuned_from=parent.to_dict() if parent is not None else None,
     )
     if not stopped:
         save_model(model, card, output)
