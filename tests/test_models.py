@@ -290,6 +290,19 @@ def test_instant_path_does_not_import_torch(tiny_model: Path, tmp_path: Path):
     assert (tmp_path / "o.png").is_file()
 
 
+def test_the_nst_command_leaves_a_complete_picture_and_the_exit_code(tiny_model: Path, tmp_path: Path):
+    """`python -m nst.cli` is the console script: after an instant painting it exits without the
+    interpreter's teardown, which must keep the picture, the message and the exit status."""
+    photo = tmp_path / "p.png"
+    _picture(2).save(photo)
+    run = [sys.executable, "-m", "nst.cli", "stylize", str(photo), "--model", str(tiny_model), "-o", str(tmp_path / "o.png")]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "wrote" in done.stderr, done.stderr
+    assert Image.open(tmp_path / "o.png").size == (80, 64)
+    again = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
 def test_load_photos_skips_what_it_cannot_read(photos: Path):
     found = load_photos(photos, shorter_side=32)
     assert len(found.images) == 8 and min(found.images[0].size) == 32

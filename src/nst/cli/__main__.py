@@ -1,7 +1,5 @@
 """`python -m nst.cli`: the same as the `nst` command."""
 
-import sys
+from nst.cli import entry
 
-from nst.cli import main
-
-sys.exit(main())
+entry()

@@ -69,6 +69,9 @@ def cmd_paint(args: argparse.Namespace) -> int:
 
     source, output = Path(args.content), Path(args.output)
     jobs = _paint_jobs(source, output, args.overwrite)
+    # Every picture is written atomically before this returns, and nothing else is held open:
+    # the `nst` command may exit without the interpreter's teardown (nst.cli.entry).
+    args.nothing_left_to_clean = True
     device = "cpu" if args.device in ("auto", "cpu") else resolve_device(args.device)
     if args.device == "auto":
         device = _auto_device_for_models()
