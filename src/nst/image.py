@@ -20,12 +20,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
-from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from nst.errors import InputError
 
 if TYPE_CHECKING:  # torch is imported where tensors are made: the instant path runs without it
     import torch
+    from PIL import ImageCms  # imported when a photo carries a colour profile (most do not)
 
 #: Anything `load_image` accepts.
 ImageSource = Union[str, os.PathLike, Image.Image, "torch.Tensor"]  # noqa: UP007
@@ -47,6 +48,8 @@ MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 
 @functools.cache
 def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    from PIL import ImageCms
+
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
@@ -118,6 +121,8 @@ def to_srgb(image: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
     if icc:
+        from PIL import ImageCms
+
         try:
             profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             mode = image.mode if image.mode in ("RGB", "CMYK", "L") else "RGB"
