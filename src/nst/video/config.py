@@ -46,11 +46,12 @@ class VideoConfig:
     flow_preset: str = "fast"
     flow_scale: float = 0.5
     # Forward-backward check (Sundaram et al. 2010, as Ruder et al. 2016): a pixel is occluded when
-    # |w + w'|^2 > a (|w|^2 + |w'|^2) + b px^2; a motion boundary when |grad w'|^2 > c |w'|^2 + d.
+    # |w + w'|^2 > a (|w|^2 + |w'|^2) + b px^2; a motion boundary when |grad w'|^2 > c |w'|^2 + d (d larger than
+    # their 0.002: DIS flow is noisier than the flow they used).
     occlusion_alpha: float = 0.01
     occlusion_beta: float = 0.5
     boundary_alpha: float = 0.01
-    boundary_beta: float = 0.002
+    boundary_beta: float = 0.05
     # A pixel whose input colour differs from the warped previous input by more than this (mean
     # over RGB, in [0, 1]) is not blended either: lighting changes, flow errors the check misses.
     colour_tolerance: float = 0.08

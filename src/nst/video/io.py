@@ -199,6 +199,7 @@ def _animation_times(path: Path) -> tuple[list[float], tuple[int, int]]:
 
 
 def _frame_ms(frame: Any) -> float:
+    frame.load()  # WebP sets a frame's duration when it is decoded
     ms = frame.info.get("duration") or 100  # browsers show 0 ms frames for 100 ms
     return float(ms)
 
