@@ -1,5 +1,9 @@
 """Test clips made on the fly (no video files in the repository): a pan and zoom over a picture,
-an object moving over a background, and a cut between two shots; with a sine tone as sound."""
+an object moving over a background, and a cut between two shots; with a sine tone as sound.
+
+Each generator returns the frames; the ``*_motion`` functions also return the true motion
+(the flow from frame t to t+1 and where it is visible in both), which bench/video.py scores with.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+Motion = list[tuple[np.ndarray, np.ndarray]]  # per pair t -> t+1: flow (H, W, 2) and valid (H, W) bool
 
 
 def texture(width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -38,21 +44,40 @@ def photo(width: int, height: int, seed: int = 0) -> np.ndarray:
     return cv2.GaussianBlur(picture, (0, 0), 0.7)
 
 
+def _camera(width: int, height: int, frames: int, i: int) -> tuple[float, float, float]:
+    """Frame i's pixel (x, y) shows the big picture's (k x + x0, k y + y0): (k, x0, y0)."""
+    zoom = 1.0 + 0.15 * i / max(1, frames - 1)
+    return 1.4 / zoom, 0.1 * width + i * width * 0.02, 0.2 * height + i * height * 0.01
+
+
 def pan_zoom(width: int, height: int, frames: int, seed: int = 0) -> list[np.ndarray]:
-    """A camera panning right and zooming in over a picture."""
+    """A camera panning right and down and zooming in over a picture."""
     import cv2
 
     big = photo(width * 2, height * 2, seed)
     out = []
     for i in range(frames):
-        zoom = 1.0 + 0.15 * i / max(1, frames - 1)
-        w, h = 1.4 * width / zoom, 1.4 * height / zoom
-        x0 = 0.1 * width + i * width * 0.02
-        y0 = 0.2 * height + i * height * 0.01
-        matrix = np.array([[w / width, 0, x0], [0, h / height, y0]], np.float32)
+        k, x0, y0 = _camera(width, height, frames, i)
+        matrix = np.array([[k, 0, x0], [0, k, y0]], np.float32)
         out.append(cv2.warpAffine(big, matrix, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                   borderMode=cv2.BORDER_REFLECT))
     return out
+
+
+def pan_zoom_motion(width: int, height: int, frames: int) -> Motion:
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    motion = []
+    for i in range(frames - 1):
+        k, x0, y0 = _camera(width, height, frames, i)
+        k1, x1, y1 = _camera(width, height, frames, i + 1)
+        fx, fy = (k * xx + x0 - x1) / k1 - xx, (k * yy + y0 - y1) / k1 - yy
+        inside = (xx + fx >= 0) & (xx + fx <= width - 1) & (yy + fy >= 0) & (yy + fy <= height - 1)
+        motion.append((np.stack([fx, fy], -1), inside))
+    return motion
+
+
+def _disc(width: int, height: int, frames: int, i: int) -> tuple[int, int, int]:
+    return int(width * 0.2 + i * width * 0.6 / max(1, frames - 1)), height // 2, height // 4
 
 
 def moving_object(width: int, height: int, frames: int, seed: int = 1) -> list[np.ndarray]:
@@ -61,10 +86,8 @@ def moving_object(width: int, height: int, frames: int, seed: int = 1) -> list[n
     disc = texture(width, height, seed + 10)
     yy, xx = np.mgrid[0:height, 0:width]
     out = []
-    r = height // 4
     for i in range(frames):
-        cx = int(width * 0.2 + i * width * 0.6 / max(1, frames - 1))
-        cy = height // 2
+        cx, cy, r = _disc(width, height, frames, i)
         inside = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
         frame = background.copy()
         frame[inside] = np.roll(disc, cx, axis=1)[inside]
@@ -72,10 +95,32 @@ def moving_object(width: int, height: int, frames: int, seed: int = 1) -> list[n
     return out
 
 
+def moving_object_motion(width: int, height: int, frames: int) -> Motion:
+    yy, xx = np.mgrid[0:height, 0:width]
+    motion = []
+    for i in range(frames - 1):
+        cx, cy, r = _disc(width, height, frames, i)
+        cx1, _, _ = _disc(width, height, frames, i + 1)
+        now = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+        later = (xx - cx1) ** 2 + (yy - cy) ** 2 <= r * r
+        flow = np.zeros((height, width, 2), np.float32)
+        flow[now, 0] = cx1 - cx
+        valid = now | ~later  # background the disc covers next is not visible in both
+        valid &= (xx + flow[..., 0] <= width - 1)
+        motion.append((flow, valid))
+    return motion
+
+
 def with_cut(width: int, height: int, frames: int) -> list[np.ndarray]:
     """The first half of a pan over one picture, then a pan over another."""
     half = frames // 2
     return pan_zoom(width, height, half, seed=0) + pan_zoom(width, height, frames - half, seed=7)
+
+
+def with_cut_motion(width: int, height: int, frames: int) -> Motion:
+    half = frames // 2
+    across = (np.zeros((height, width, 2), np.float32), np.zeros((height, width), bool))
+    return pan_zoom_motion(width, height, half) + [across] + pan_zoom_motion(width, height, frames - half)
 
 
 def write_clip(path: Path, frames: list[np.ndarray], fps: int = 12, audio: bool = True,

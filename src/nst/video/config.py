@@ -36,14 +36,14 @@ class VideoConfig:
     # into each new frame where the flow is reliable. 0 paints independent frames. Measured by
     # bench/video.py (docs/video.md): 0.6 brought the temporal warping error to about 0.2 of the
     # per-frame output's.
-    consistency: float = 0.6
+    consistency: float = 0.7
     # Style model options, as for `nst stylize --model`.
     strength: float = 1.0
     preserve_color: str = "none"
 
     # Optical flow: OpenCV DIS preset, computed at this fraction of the output size (upsampled
     # after): at 854x480, half size with "fast" costs a few ms per frame pair.
-    flow_preset: str = "fast"
+    flow_preset: str = "medium"
     flow_scale: float = 0.5
     # Forward-backward check (Sundaram et al. 2010, as Ruder et al. 2016): a pixel is occluded when
     # |w + w'|^2 > a (|w|^2 + |w'|^2) + b px^2; a motion boundary when |grad w'|^2 > c |w'|^2 + d (d larger than

@@ -50,20 +50,29 @@ class MotionEstimator:
         self.flow = FlowEstimator(config.flow_preset, config.flow_scale)
 
     def motion(self, previous: np.ndarray, current: np.ndarray) -> Motion:
-        """``previous`` and ``current``: (H, W, 3) uint8 input frames at the output size."""
+        """``previous`` and ``current``: (H, W, 3) uint8 input frames at the output size.
+
+        The flow and every check run at the flow's scale (a quarter of the pixels at 0.5); only
+        the flow back and the mask are brought up to the frame's size."""
         cv2 = require_cv2()
         c = self.config
         h, w = current.shape[:2]
-        a, b = self.flow.gray(current), self.flow.gray(previous)
-        back = self.flow.flow(a, b, (w, h))
-        forward = self.flow.flow(b, a, (w, h))
-        check = reliable(back, forward, (c.occlusion_alpha, c.occlusion_beta), (c.boundary_alpha, c.boundary_beta))
-        moved = warp(previous, back)
-        difference = cv2.absdiff(moved, current).mean(axis=-1) / 255.0
+        small_now, small_before = self.flow.small(current), self.flow.small(previous)
+        a, b = cv2.cvtColor(small_now, cv2.COLOR_RGB2GRAY), cv2.cvtColor(small_before, cv2.COLOR_RGB2GRAY)
+        back, forward = self.flow.dis.calc(a, b, None), self.flow.dis.calc(b, a, None)
+        scale = a.shape[1] / w
+        # Thresholds are in px^2 of the frame: at the flow's scale, b shrinks by scale^2.
+        check = reliable(back, forward, (c.occlusion_alpha, c.occlusion_beta * scale * scale),
+                         (c.boundary_alpha, c.boundary_beta))
+        moved = warp(small_before, back)
+        difference = cv2.absdiff(moved, small_now).mean(axis=-1) / 255.0
         mask = check.mask * (difference <= c.colour_tolerance)
         share = float(mask.mean())
         # Soft edges: a hard mask leaves visible seams where blended and unblended parts meet.
-        mask = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 1.0)
+        mask = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.75)
+        if (w, h) != (a.shape[1], a.shape[0]):
+            mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
+            back = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(1.0 / scale)
         return Motion(back, mask, share, share < c.cut_threshold)
 
 

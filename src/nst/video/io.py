@@ -157,7 +157,8 @@ def _open_input(path: Path) -> Any:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (" ".join(str(exc).split()) or type(exc).__name__)[:160]
+    text = getattr(exc, "strerror", None) or str(exc)  # FFmpeg errors: the reason without the path
+    return (" ".join(str(text).split()) or type(exc).__name__)[:160]
 
 
 def _video_facts(path: Path) -> tuple[list[float], tuple[int, int], Fraction, str | None, str | None, str | None]:
