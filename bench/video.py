@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-import video_clips  # noqa: E402
-from video_clips import pan_zoom, write_clip  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from tests import video_clips  # noqa: E402
+from tests.video_clips import pan_zoom, write_clip  # noqa: E402
 
 import nst  # noqa: E402
 from nst.video import io  # noqa: E402
