@@ -37,7 +37,6 @@ from tests import video_clips  # noqa: E402
 from tests.video_clips import pan_zoom, write_clip  # noqa: E402
 
 import nst  # noqa: E402
-from nst.video import io  # noqa: E402
 from nst.video.config import VideoConfig  # noqa: E402
 from nst.video.consistency import StableModel, advance, previous_frames  # noqa: E402
 from nst.video.flow import warp  # noqa: E402

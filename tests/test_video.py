@@ -6,6 +6,7 @@ Every clip is generated here (tests/video_clips.py): tiny frames, a dozen of the
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -19,9 +20,6 @@ import pytest
 av = pytest.importorskip("av", reason="nst[video] is not installed")
 cv2 = pytest.importorskip("cv2", reason="nst[video] is not installed")
 
-from tests import video_clips  # noqa: E402
-from tests.video_clips import moving_object, pan_zoom, with_cut, write_clip  # noqa: E402
-
 import nst  # noqa: E402
 from nst.cli import main  # noqa: E402
 from nst.video import io  # noqa: E402
@@ -29,6 +27,8 @@ from nst.video.config import VideoConfig  # noqa: E402
 from nst.video.consistency import MotionEstimator, StableModel, advance, previous_frames  # noqa: E402
 from nst.video.flow import warp  # noqa: E402
 from nst.video.paint import ModelPainter  # noqa: E402
+from tests import video_clips  # noqa: E402
+from tests.video_clips import moving_object, pan_zoom, with_cut, write_clip  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -367,3 +367,30 @@ def test_optimisation_path_paints_every_frame_from_the_previous_one(tmp_path: Pa
     clip = write_clip(tmp_path / "c.mp4", frames, audio=False)
     result = nst.stylize_video(clip, tmp_path / "o.mp4", style=style, config=config, style_config=style_config)
     assert result.method == "optimisation" and result.frames == 3 and result.size == (48, 32)
+
+
+# ---------------------------------------------------------------- the documentation
+
+
+def test_docs_describe_every_option_and_setting() -> None:
+    import dataclasses
+
+    from nst.cli import build_parser
+
+    text = (ROOT / "docs" / "video.md").read_text()
+    video = build_parser("video")._subparsers._group_actions[0].choices["video"]
+    shared = {a.dest for a in build_parser("stylize")._subparsers._group_actions[0].choices["stylize"]._actions}
+    for action in video._actions:
+        long = [o for o in action.option_strings if o.startswith("--") and o != "--help"]
+        if long and (action.dest not in shared or action.dest in ("size", "preserve_color", "overwrite", "resume")):
+            assert f"`{long[0]}" in text, long[0]
+    for field in dataclasses.fields(VideoConfig):
+        assert f"`--{field.name.replace('_', '-')}" in text or f"`{field.name}`" in text, field.name
+    defaults = VideoConfig()
+    assert f"| `--consistency C` | {defaults.consistency:g} |" in text
+    assert f"| `--crf N` | {defaults.crf} |" in text
+    assert f"| `--temporal-weight W` | {defaults.temporal_weight:g} |" in text
+    readme = (ROOT / "README.md").read_text()
+    parser = build_parser()
+    for line in re.findall(r"^nst (video .*?)(?:\s+#.*)?$", readme + text, flags=re.M):
+        parser.parse_args(line.split())

@@ -63,7 +63,7 @@ class VideoConfig:
     # to the warped previous frame where it is reliable) against nst's normalised objective, and
     # the iterations of each frame after the first (the first runs the StyleConfig's own plan).
     temporal_weight: float = 200.0
-    frame_iterations: int = 100
+    frame_iterations: int = 50
     # Long-term terms: also hold each frame to these earlier frames (Ruder et al.: {1, 2, 4}
     # among others), each pixel to the nearest one where it is visible. (1,) is short-term only.
     long_term: tuple[int, ...] = (1,)
