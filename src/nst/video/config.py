@@ -34,15 +34,16 @@ class VideoConfig:
 
     # Fast path: how much of the previous painted frame, warped by the optical flow, is blended
     # into each new frame where the flow is reliable. 0 paints independent frames. Measured by
-    # bench/video.py (docs/video.md): 0.6 brought the temporal warping error to about 0.2 of the
-    # per-frame output's.
+    # bench/video.py (docs/video.md): 0.7 brought the temporal warping error to 0.13 of the
+    # per-frame output's on a pan (0.54 on a disc crossing a still background).
     consistency: float = 0.7
     # Style model options, as for `nst stylize --model`.
     strength: float = 1.0
     preserve_color: str = "none"
 
     # Optical flow: OpenCV DIS preset, computed at this fraction of the output size (upsampled
-    # after): at 854x480, half size with "fast" costs a few ms per frame pair.
+    # after): at 854x480, "medium" at half size with the checks takes about 27 ms a frame, in a
+    # thread beside the model. "fast" left the disc clip's error at 0.82 of per-frame (medium: 0.54).
     flow_preset: str = "medium"
     flow_scale: float = 0.5
     # Forward-backward check (Sundaram et al. 2010, as Ruder et al. 2016): a pixel is occluded when
