@@ -8,6 +8,8 @@ The public API::
     model = nst.load_style_model("starry-night")      # instant style: a trained network
     model.paint("photo.jpg", size=1024).save("out.png")
 
+    nst.stylize_video("clip.mp4", "painted.mp4", model="starry-night")   # video, without flicker
+
 Names are imported on first use (PEP 562), so ``import nst`` is cheap and the instant path, which
 runs on onnxruntime, never loads torch.
 """
@@ -50,6 +52,10 @@ _EXPORTS: dict[str, str] = {
     "load_style_model": "nst.models.loader",
     "bundled_models": "nst.models.loader",
     "export_onnx": "nst.models.export",
+    "VideoConfig": "nst.video.config",
+    "VideoProgress": "nst.video.api",
+    "VideoResult": "nst.video.api",
+    "stylize_video": "nst.video.api",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -90,4 +96,6 @@ if TYPE_CHECKING:
     from nst.objective import LossBreakdown
     from nst.optimise import Progress
     from nst.transfer import Interrupted, StyleResult, build_extractor, stylize, transfer_style
+    from nst.video.api import VideoProgress, VideoResult, stylize_video
+    from nst.video.config import VideoConfig
     from nst.weights import load_weights

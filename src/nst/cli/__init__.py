@@ -1,6 +1,6 @@
 """The `nst` command line: the only package that prints. Its commands call the public API.
 
-One module per command family (`stylize`, `experiments`, `batch`, `serve`, `instant`) plus `options`,
+One module per command family (`stylize`, `experiments`, `batch`, `video`, `serve`, `instant`) plus `options`,
 which they all share; nothing outside this package imports it.
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad input or usage, 130 interrupted.
@@ -159,6 +159,12 @@ def _add_batch(sub: Any) -> None:
     add_batch_command(sub)
 
 
+def _add_video(sub: Any) -> None:
+    from nst.cli.video import add_video_command
+
+    add_video_command(sub)
+
+
 def _add_serve(sub: Any) -> None:
     from nst.cli.serve import add_serve_options, cmd_serve  # argparse only; FastAPI loads on use
 
@@ -179,6 +185,7 @@ _COMMANDS: dict[str, Any] = {
     "sweep": _add_experiment("sweep"),
     "grid": _add_experiment("grid"),
     "batch": _add_batch,
+    "video": _add_video,
     "serve": _add_serve,
 }
 

@@ -1,0 +1,315 @@
+"""`stylize_video`: a clip in, a painted clip out, on either path, resumable.
+
+The frames stream through: decoded one at a time (`nst.video.io`), painted by a per-frame step
+(the fast path's `StableModel`, or the optimisation's `FrameOptimiser`), gathered in chunks that
+are encoded and committed to the work folder (`nst.video.work`) with the state the next frame
+needs. When every chunk is done the chunks are joined, with the source's audio, into a temporary
+file that is then renamed to the output: the output exists only when it is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nst.errors import InputError
+from nst.video import io
+from nst.video.config import VideoConfig
+from nst.video.consistency import StableModel, advance, previous_frames
+from nst.video.work import WorkFolder, file_identity, work_folder
+
+if TYPE_CHECKING:
+    from nst.config import StyleConfig
+    from nst.image import ImageSource
+
+
+@dataclass(frozen=True)
+class VideoProgress:
+    """Reported after every painted frame."""
+
+    frame: int  # frames finished, earlier sittings' included
+    frames: int  # frames in the clip (from the container: an estimate until the end)
+    resumed_from: int  # frames finished before this sitting
+    elapsed: float  # seconds of this sitting
+    fps: float  # frames painted per second in this sitting
+    reliable: float  # share of this frame that the flow explains (1 without consistency)
+    cut: bool  # a new shot began at this frame (the temporal state was reset)
+
+
+@dataclass(frozen=True)
+class VideoResult:
+    """The outcome of `stylize_video`."""
+
+    output: Path
+    frames: int
+    size: tuple[int, int]
+    seconds: float  # this sitting's
+    resumed_from: int
+    cuts: tuple[int, ...] = ()
+    audio: str | None = None  # the codec of the copied audio, None when there is none
+    complete: bool = True
+    method: str = "model"
+    reliable: tuple[float, ...] = field(default=(), repr=False)  # per frame of this sitting
+
+
+VideoCallback = Callable[[VideoProgress], bool | None]
+
+
+def stylize_video(
+    source: str | os.PathLike,
+    output: str | os.PathLike,
+    model: str | os.PathLike | Any | None = None,
+    style: ImageSource | Sequence[ImageSource] | None = None,
+    config: VideoConfig | None = None,
+    style_config: StyleConfig | None = None,
+    *,
+    callback: VideoCallback | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    device: str = "cpu",
+) -> VideoResult:
+    """Paint the clip ``source`` into ``output`` (.mp4, .m4v, .mov, .mkv, .gif or .webp).
+
+    Give ``model`` (the fast path: a bundled style model's name, a .pt/.onnx path, or a model from
+    `nst.load_style_model`) or ``style`` (the optimisation: one style image or several, with
+    ``style_config``), not both.
+
+    The run keeps a work folder ``OUT.work`` beside the output, from which ``resume=True``
+    continues a killed run with the same frames an uninterrupted run paints; it is removed when
+    the output is complete. An existing output or work folder is replaced only with ``overwrite``
+    (a resume may replace the output it is finishing). ``callback`` gets a `VideoProgress` after
+    every frame and may return True to stop after it (the finished chunks stay resumable).
+
+    Raises InputError for a missing or unreadable clip, an unusable output or settings.
+    """
+    config = config or VideoConfig()
+    source, output = Path(source), Path(output)
+    if (model is None) == (style is None):
+        raise InputError("give a style model (the fast path) or a style image (the optimisation), not both"
+                         if model is not None else "give a style model or a style image")
+    kind = io.output_kind(output)
+    _check_paths(source, output, overwrite or resume)
+    work = work_folder(output)
+    if resume and not (work / "manifest.json").is_file():
+        raise InputError(f"nothing to resume: there is no work folder '{work}' (a run removes it when it finishes)")
+    if work.exists() and not (resume or overwrite):
+        raise InputError(f"'{work}' is left from an interrupted run: add --resume to continue it, "
+                         "or use --overwrite to start again")
+    optimising = style is not None
+    size = config.size
+    if optimising and size is None:
+        from nst.config import StyleConfig as _StyleConfig
+
+        size = (style_config or _StyleConfig()).resolve_size("cuda" if device == "cuda" else "cpu")
+    info = io.probe(source, size, config.start, config.duration, config.fps)
+    io.check_audio_copy(info, output)
+
+    engine, settings, chunk_frames = _engine(model, style, config, style_config, info, device)
+    identity = {"input": file_identity(source), "settings": settings, "stream": info.to_dict()}
+    folder = WorkFolder(output, identity)
+    if resume:
+        folder.reopen()
+    else:
+        folder.start()
+    try:
+        return _run(engine, folder, info, config, output, kind, chunk_frames, callback,
+                    "optimisation" if optimising else "model")
+    finally:
+        close = getattr(engine, "close", None)
+        if close is not None:
+            close()
+
+
+def _check_paths(source: Path, output: Path, replace: bool) -> None:
+    if output.is_dir():
+        raise InputError(f"output '{output}' is a directory")
+    if not output.parent.is_dir():
+        raise InputError(f"output folder '{output.parent}' does not exist")
+    if source.exists() and output.exists() and os.path.samefile(source, output):
+        raise InputError(f"the output '{output}' is the input itself")
+    if output.exists() and not replace:
+        raise InputError(f"output '{output}' already exists (use --overwrite to replace it)")
+
+
+def _engine(model: Any, style: Any, config: VideoConfig, style_config: StyleConfig | None, info: io.ClipInfo,
+            device: str) -> tuple[Any, dict[str, Any], int]:
+    """The per-frame step, the settings that make its frames what they are, and the chunk size."""
+    if model is not None:
+        from nst.video.paint import ModelPainter
+
+        loaded = model
+        if isinstance(model, (str, os.PathLike)):
+            from nst.models.loader import load_style_model
+
+            loaded = load_style_model(model, device=device)
+        painter = ModelPainter(loaded, config.strength, config.preserve_color)
+        settings = {"video": config.to_dict(), "model": loaded.card.to_dict(),
+                    "model_file": _model_file(loaded)}
+        return StableModel(painter, config), settings, config.chunk_frames
+    from nst.config import StyleConfig
+    from nst.video.optimise import FrameOptimiser
+
+    style_config = style_config or StyleConfig()
+    engine = FrameOptimiser(style, style_config, config, info.size, device)
+    settings = {"video": config.to_dict(), "style": style_config.to_dict(),
+                "style_images": [_source_digest(s) for s in (style if isinstance(style, (list, tuple)) else [style])]}
+    return engine, settings, config.optimise_chunk_frames
+
+
+def _model_file(model: Any) -> str:
+    path = getattr(model, "path", None) or getattr(model, "source", None)
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path and Path(path).is_file() else ""
+
+
+def _source_digest(source: Any) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    array = np.asarray(source.convert("RGB")) if hasattr(source, "convert") else source.detach().cpu().numpy()
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def _run(engine: Any, folder: WorkFolder, info: io.ClipInfo, config: VideoConfig, output: Path, kind: str,
+         chunk_frames: int, callback: VideoCallback | None, method: str) -> VideoResult:
+    started = time.perf_counter()
+    done = folder.frames_done
+    state = folder.load_state()
+    temporal = config.consistency > 0
+    offsets = tuple(config.long_term) if (temporal and method == "optimisation") else ((1,) if temporal else ())
+    memory = max(offsets) if offsets else 0
+    cuts: list[int] = []
+    shares: list[float] = []
+    chunk = _Chunk(folder, kind, info, chunk_frames, config)
+    stopped = False
+    try:
+        for frame in io.read_frames(info, skip=done):
+            painted, share, cut = engine.step(frame.rgb, previous_frames(state, offsets))
+            picture = (np.clip(painted, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+            if memory:
+                state = advance(state, frame.rgb, painted.astype(np.float32), memory, cut)
+            chunk.add(frame, picture, state)
+            shares.append(share)
+            if cut:
+                cuts.append(frame.index)
+            if callback is not None:
+                elapsed = time.perf_counter() - started
+                painted_now = frame.index + 1 - done
+                progress = VideoProgress(frame.index + 1, max(info.frames, frame.index + 1), done, elapsed,
+                                         painted_now / elapsed if elapsed > 0 else 0.0, share, cut)
+                if callback(progress):
+                    stopped = True
+                    break
+        if not stopped:
+            chunk.finish(state)
+    finally:
+        chunk.abort()
+    total = folder.frames_done
+    if stopped:
+        return VideoResult(output, total, info.size, time.perf_counter() - started, done, tuple(cuts),
+                           info.audio_codec, False, method, tuple(shares))
+    if total == 0:
+        raise InputError(f"no frame of '{info.path}' could be read")
+    _assemble(folder, info, config, output, kind)
+    folder.remove()
+    return VideoResult(output, total, info.size, time.perf_counter() - started, done, tuple(cuts),
+                       info.audio_codec if kind == "video" else None, True, method, tuple(shares))
+
+
+class _Chunk:
+    """The chunk being painted: its frames go to a segment (video) or are held (animation) until
+    it is full, then it is committed to the work folder with the state after its last frame."""
+
+    def __init__(self, folder: WorkFolder, kind: str, info: io.ClipInfo, size: int, config: VideoConfig):
+        self.folder, self.kind, self.info, self.size, self.config = folder, kind, info, size, config
+        self.index = len(folder.chunks)
+        self.writer: io.SegmentWriter | None = None
+        self.temporary: Path | None = None
+        self.pictures: list[np.ndarray] = []
+        self.pts: list[int] = []
+
+    def add(self, frame: io.Frame, picture: np.ndarray, state: dict[str, np.ndarray]) -> None:
+        if self.kind == "video":
+            if self.writer is None:
+                fd, name = tempfile.mkstemp(prefix=f".chunk-{self.index:05d}.", suffix=".mp4", dir=self.folder.path)
+                os.close(fd)
+                self.temporary = Path(name)
+                self.writer = io.SegmentWriter(self.temporary, self.info.size, self.info.time_base, self.info.fps,
+                                               self.config.crf, self.config.encoder_preset)
+            self.writer.write(picture, frame.pts)
+        else:
+            self.pictures.append(picture)
+        self.pts.append(frame.pts)
+        if len(self.pts) == self.size:
+            self.finish(state)
+
+    def finish(self, state: dict[str, np.ndarray]) -> None:
+        if not self.pts:
+            return
+        if self.kind == "video":
+            assert self.writer is not None and self.temporary is not None
+            self.writer.close()
+            self.writer = None
+            target = self.folder.chunk_file(self.index, ".mp4")
+            os.replace(self.temporary, target)
+            self.temporary = None
+        else:
+            target = self.folder.chunk_file(self.index, ".npz")
+            pictures, pts = np.stack(self.pictures), np.asarray(self.pts, np.int64)
+            tmp = target.with_name(f".{target.name}.part")
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, frames=pictures, pts=pts)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        self.folder.commit_chunk({"index": self.index, "file": target.name, "frames": len(self.pts),
+                                  "first_pts": self.pts[0], "last_pts": self.pts[-1]}, state)
+        self.index += 1
+        self.pictures, self.pts = [], []
+
+    def abort(self) -> None:
+        """Drop an unfinished chunk (an interrupt): its frames are painted again on resume."""
+        if self.writer is not None:
+            self.writer.abort()
+            self.writer = None
+        if self.temporary is not None:
+            self.temporary.unlink(missing_ok=True)
+            self.temporary = None
+
+
+def _assemble(folder: WorkFolder, info: io.ClipInfo, config: VideoConfig, output: Path, kind: str) -> None:
+    fd, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=output.suffix, dir=output.parent)
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        if kind == "video":
+            segments = [(folder.path / c["file"], int(c["first_pts"])) for c in folder.chunks]
+            io.assemble(segments, temporary, info, trimmed=config.duration is not None)
+        else:
+            io.write_animation(_animation_frames(folder, info), temporary, info.fps)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, output)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _animation_frames(folder: WorkFolder, info: io.ClipInfo) -> Any:
+    """(RGB, milliseconds) of every frame, from the chunks in order."""
+    pending: tuple[np.ndarray, int] | None = None
+    step_ms = 1000.0 / info.fps if info.fps else 100.0
+    for entry in folder.chunks:
+        with np.load(folder.path / entry["file"]) as data:
+            frames, pts = data["frames"], data["pts"]
+        for picture, p in zip(frames, pts, strict=True):
+            if pending is not None:
+                yield pending[0], round(float((int(p) - pending[1]) * info.time_base) * 1000)
+            pending = (picture, int(p))
+    if pending is not None:
+        yield pending[0], round(step_ms)
