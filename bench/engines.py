@@ -149,6 +149,7 @@ def grid(args: argparse.Namespace) -> None:
                 "ray_startup_s": run.get("startup_seconds"),
             })
             folders[label] = (pair, out, [c["image"] for c in data["cells"]])
+            print(f"  {label}: {wall:.1f} s", file=sys.stderr, flush=True)
         local = {r["pair"]: r for r in rows if r["engine"].startswith("local")}
         for r in rows:
             r["wall_vs_local"] = round(r["wall_s"] / local[r["pair"]]["wall_s"], 3)
