@@ -122,12 +122,14 @@ def run_cell(
     config: nst.StyleConfig, photo: Path, painting: Path, out: Path, common: CommonObjective, extractors: dict
 ) -> dict:
     """Stylize one pair with one configuration, save the picture, measure it."""
+    import torch
+
     key = (config.weights, config.pooling, config.padding, config.content_layers, config.style_layers)
     if key not in extractors:
         extractors[key] = nst.build_extractor(config)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = nst.transfer_style(photo, painting, config, extractor=extractors[key])
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     nst.save_image(result.image, out.with_suffix(".png"))
     picture = result.image
     photo_image = Image.open(photo).convert("RGB")
@@ -135,6 +137,10 @@ def run_cell(
     return {
         "settings": config.to_dict(),
         "seconds": seconds,
+        # On a shared machine the wall time depends on the neighbours; CPU time (all threads)
+        # is the work done, comparable between configurations run with the same thread count.
+        "cpu_seconds": cpu_seconds,
+        "threads": torch.get_num_threads(),
         "iterations": result.iterations,
         "stop_reason": result.stop_reason,
         "losses": result.losses.to_dict(),
@@ -161,8 +167,8 @@ def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: 
     """Markdown: one row per configuration (means over the pairs it has), then structure and
     style distance per pair."""
     lines = [
-        "| config | cells | seconds | structure mean | structure min (pair) | style dist | texture dist | grid (1/255) |",
-        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| config | cells | seconds | CPU s | structure mean | structure min (pair) | style dist | texture dist | grid (1/255) |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for name in configs:
         mine = {p: cells[(name, p)] for p in pair_names if (name, p) in cells}
@@ -172,6 +178,7 @@ def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: 
         worst = min(mine, key=lambda p: mine[p]["structure"])
         lines.append(
             f"| {name} | {n} | {sum(c['seconds'] for c in mine.values()) / n:.1f} "
+            f"| {sum(c.get('cpu_seconds', 0) for c in mine.values()) / n:.1f} "
             f"| {sum(c['structure'] for c in mine.values()) / n:.3f} "
             f"| {mine[worst]['structure']:.3f} ({worst}) "
             f"| {sum(c['style_distance'] for c in mine.values()) / n:.3f} "
@@ -179,13 +186,17 @@ def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: 
             f"| {sum(_grid_max(c) for c in mine.values()) / n:.2f} |"
         )
     shown = [c for c in configs if any((c, p) in cells for p in pair_names)]
-    lines += ["", "structure / style distance / seconds per pair:", "",
+    lines += ["", "structure / style distance / CPU seconds per pair:", "",
               "| pair | " + " | ".join(shown) + " |", "| --- |" + " ---: |" * len(shown)]  # fmt: skip
     for pair in pair_names:
         row = []
         for name in shown:
             c = cells.get((name, pair))
-            row.append(f"{c['structure']:.3f} / {c['style_distance']:.3f} / {c['seconds']:.0f}" if c else "")
+            row.append(
+                f"{c['structure']:.3f} / {c['style_distance']:.3f} / {c.get('cpu_seconds', 0):.0f}"
+                if c
+                else ""
+            )
         if any(row):
             lines.append(f"| {pair} | " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -257,7 +268,12 @@ def main() -> int:
     parser.add_argument("--out", default="runs/quality")
     parser.add_argument("--report-only", action="store_true", help="no new runs: tables and sheets")
     parser.add_argument("--force", action="store_true", help="rerun cells that already have results")
+    parser.add_argument("--threads", type=int, help="torch threads (1 is fastest on a busy machine)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if not IMAGES.is_dir():
         print(f"skipped: {IMAGES} is absent")
         return 0
@@ -276,7 +292,7 @@ def main() -> int:
                 config = CONFIGS[name](args.size).with_changes(size=args.size)
                 cell = run_cell(config, *panel[pair], out, common, extractors)
                 out.write_text(json.dumps(cell, indent=1))
-                print(f"{name:14s} {pair:34s} {cell['seconds']:6.1f} s  structure {cell['structure']:.3f}  "
+                print(f"{name:14s} {pair:34s} {cell['seconds']:6.1f} s ({cell['cpu_seconds']:.0f} CPU s)  structure {cell['structure']:.3f}  "
                       f"style {cell['style_distance']:.3f}  texture {cell['texture_distance']:.3f}  "
                       f"grid {_grid_max(cell):.2f}", flush=True)  # fmt: skip
     cells = load_cells(root)
