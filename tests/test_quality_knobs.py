@@ -143,3 +143,15 @@ def test_grid_measure_finds_a_pixel_locked_grid():
     assert dotted["amplitude"]["4"] > 5 * clean["amplitude"]["4"]
     assert dotted["ratio"]["4"] > 10 and clean["ratio"]["4"] < 3
     assert math.isfinite(dotted["amplitude"]["16"])
+
+
+def test_a_checkpoint_from_before_the_new_settings_still_resumes():
+    from nst.checkpoint import describe_mismatch
+
+    current = {"settings": nst.StyleConfig().to_dict()}
+    older = {
+        "settings": {k: v for k, v in current["settings"].items() if k not in ("coarse_style", "padding")}
+    }
+    assert describe_mismatch(older, current) is None
+    changed = {"settings": nst.StyleConfig(padding="reflect").to_dict()}
+    assert "padding" in describe_mismatch(older, changed)
