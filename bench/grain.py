@@ -20,7 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
+from PIL import Image
 
 import nst
 
@@ -41,6 +43,58 @@ def high_frequency_energy(image: torch.Tensor) -> float:
     blurred = torch.nn.functional.conv2d(padded, kernel, groups=3)
     blurred = torch.nn.functional.conv2d(blurred, kernel.transpose(-1, -2), groups=3)
     return float((image - blurred).pow(2).mean())
+
+
+#: The pooling periods, in pixels of the output: pool1 to pool4 of VGG-19.
+GRID_PERIODS = (2, 4, 8, 16)
+
+
+def _luminance(picture: Image.Image) -> np.ndarray:
+    return np.asarray(picture.convert("L"), dtype=np.float64)
+
+
+def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    from measures import _gaussian  # the panel's one Gaussian (reflect-padded, separable)
+
+    x = torch.from_numpy(image).float()[None, None]
+    radius = max(1, int(3 * sigma + 0.5))
+    if radius >= min(image.shape):  # reflect padding needs the image larger than the kernel
+        return np.full_like(image, image.mean())
+    return _gaussian(x, sigma)[0, 0].double().numpy()
+
+
+def grid_pattern(
+    picture: Image.Image, photo: Image.Image, flat_share: float = 0.3
+) -> dict[str, dict[str, float]]:
+    """A fixed grid at the pooling periods in the flat parts of the picture.
+
+    Flat parts are the ``flat_share`` of pixels where the photo's local luminance contrast is
+    lowest (sky, walls). For each period p the picture's luminance, less a blur (sigma p px) that
+    removes shapes larger than the period, is averaged over the pixels of each of the p x p phases
+    (y mod p, x mod p): a pattern locked to the pixel grid survives this averaging, texture does
+    not. This is the energy of the spectrum's peaks at the harmonics of 1/p, read without
+    leakage from the mask. Returns, per period, the pattern's RMS "amplitude" in grey levels
+    (of 255) and its "ratio" to what the same averaging leaves of pattern-free texture (about 1).
+    """
+    lum = _luminance(picture)
+    reference = _luminance(photo.convert("RGB").resize(picture.size, Image.Resampling.LANCZOS))
+    gy, gx = np.gradient(_blur(reference, 1.0))
+    contrast = _blur(np.hypot(gy, gx), 2.0)
+    flat = contrast <= np.quantile(contrast, flat_share)
+    amplitude, ratio = {}, {}
+    for p in GRID_PERIODS:
+        residual = lum - _blur(lum, float(p))
+        ys, xs = np.nonzero(flat)
+        values = residual[ys, xs]
+        phase = (ys % p) * p + (xs % p)
+        counts = np.bincount(phase, minlength=p * p)
+        sums = np.bincount(phase, weights=values, minlength=p * p)
+        means = sums[counts > 0] / counts[counts > 0]
+        pattern = float(np.var(means))
+        chance = float(np.var(values)) / max(1.0, float(np.mean(counts[counts > 0])))
+        amplitude[str(p)] = pattern**0.5
+        ratio[str(p)] = pattern / chance if chance > 0 else 0.0
+    return {"amplitude": amplitude, "ratio": ratio}
 
 
 def main() -> int:

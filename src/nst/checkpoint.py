@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from nst.config import StyleConfig
 from nst.errors import InputError
 
 #: Bumped whenever the layout changes; an older checkpoint is refused with a clear message.
@@ -159,7 +160,10 @@ def run_identity(
 def describe_mismatch(saved: Mapping[str, Any], current: Mapping[str, Any]) -> str | None:
     """None when ``current`` may resume ``saved``; else a short account of what differs."""
     differences: list[str] = []
-    old_settings, new_settings = saved.get("settings", {}), current.get("settings", {})
+    # A setting added since the checkpoint was written ran at its default then.
+    defaults = StyleConfig().to_dict()
+    old_settings = {**defaults, **saved.get("settings", {})}
+    new_settings = {**defaults, **current.get("settings", {})}
     for key in sorted(set(old_settings) | set(new_settings)):
         if old_settings.get(key) != new_settings.get(key):
             differences.append(f"{key} ({old_settings.get(key)!r} -> {new_settings.get(key)!r})")

@@ -43,6 +43,12 @@ def auto_scale_count(final_size: int, ratio: float) -> int:
 
 
 POOLINGS = ("avg", "max")
+#: How the style image is sized at the coarser pyramid levels (see `StyleConfig.coarse_style`).
+COARSE_STYLE_MODES = ("level", "final")
+#: Style losses: the paper's Gram matrices, or the Wasserstein-2 distance of Gaussian fits.
+STYLE_LOSSES = ("gram", "wasserstein")
+#: Padding of the convolutions ("zeros" is VGG's own; the others pad with image content).
+PADDINGS = ("zeros", "reflect", "replicate")
 #: ``init="model:NAME"`` starts the optimisation from a style model's picture (nst.models).
 MODEL_INIT_PREFIX = "model:"
 #: Longest side when the caller gives no size: 512 px with a GPU, 128 px on the CPU (spec).
@@ -128,6 +134,22 @@ class StyleConfig:
     # longest side. Smaller style images give smaller brush strokes.
     style_scale: float = 1.0
     style_size: int | None = None
+    # Style image size at the coarser pyramid levels. "level": sized like each level's output, so
+    # at a 91 px level the deepest layers see the painting's objects (a face) whole and copy them.
+    # "final": every level sees the painting at the final level's size, so coarse levels match
+    # the statistics of strokes, not of objects (issue 12, bench/quality.py).
+    coarse_style: str = "level"
+    # Content weight at the coarsest pyramid level, as a multiple of `content_weight`; the
+    # multiple falls geometrically to 1 at the final level. >1 holds the photo's layout while
+    # the composition forms (coarse levels), and leaves the final balance the configured one.
+    coarse_content_boost: float = 1.0
+    # "gram" (the paper's) or "wasserstein": the squared Wasserstein-2 distance between Gaussian
+    # fits of the features (mean and covariance; crowsonkb's style-transfer-pytorch), which
+    # matches statistics rather than exact Gram matrices.
+    style_loss: str = "gram"
+    # Padding of the network's convolutions: "zeros" (VGG's, the paper's) or "reflect"/"replicate",
+    # which give the border no dark frame to react to.
+    padding: str = "zeros"
     # One weight per style image when several are given (normalised to sum 1); None: equal.
     style_blend: tuple[float, ...] | None = None
     # "none", "luminance" (transfer luminance only, keep the photo's colours) or "histogram"
@@ -193,11 +215,21 @@ class StyleConfig:
             return self.tile_size if level_size > self.tile_size else None
         return AUTO_TILE_SIZE if level_size > AUTO_TILE_ABOVE else None
 
-    def style_longest_side(self, output_size: int) -> int:
-        """Longest side of the style image for an output whose longest side is ``output_size``."""
+    def style_longest_side(self, output_size: int, final_size: int | None = None) -> int:
+        """Longest side of the style image for a level whose longest side is ``output_size``, in a
+        run ending at ``final_size`` (None: this is the final level)."""
         if self.style_size is not None:
             return self.style_size
+        if self.coarse_style == "final" and final_size is not None:
+            output_size = final_size
         return max(MIN_SCALE_SIZE, round(output_size * self.style_scale))
+
+    def content_weight_at(self, level: int, levels: int) -> float:
+        """alpha at pyramid level ``level`` (1 = coarsest) of ``levels``: `content_weight` times a
+        boost falling geometrically from `coarse_content_boost` to 1 at the final level."""
+        if levels <= 1 or self.coarse_content_boost == 1.0:
+            return self.content_weight
+        return self.content_weight * self.coarse_content_boost ** ((levels - level) / (levels - 1))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready settings (tuples become lists)."""
@@ -260,6 +292,17 @@ def validate(config: StyleConfig) -> None:
         raise InputError(f"seed must be a non-negative integer, got {config.seed!r}")
     if config.optimizer not in OPTIMIZERS:
         raise InputError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {config.optimizer!r}")
+    if config.coarse_style not in COARSE_STYLE_MODES:
+        raise InputError(
+            f"coarse_style must be one of {', '.join(COARSE_STYLE_MODES)}, got {config.coarse_style!r}"
+        )
+    _finite_number("coarse_content_boost", config.coarse_content_boost, allow_equal=False)
+    if config.style_loss not in STYLE_LOSSES:
+        raise InputError(f"style_loss must be one of {', '.join(STYLE_LOSSES)}, got {config.style_loss!r}")
+    if config.style_loss == "wasserstein" and config.mask is not None:
+        raise InputError("style_loss 'wasserstein' does not support masks yet; use 'gram'")
+    if config.padding not in PADDINGS:
+        raise InputError(f"padding must be one of {', '.join(PADDINGS)}, got {config.padding!r}")
     if config.pooling not in POOLINGS:
         raise InputError(f"pooling must be one of {', '.join(POOLINGS)}, got {config.pooling!r}")
     if not isinstance(config.init, str) or not config.init or config.init == MODEL_INIT_PREFIX:

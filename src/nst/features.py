@@ -59,6 +59,7 @@ class VGG19Features(nn.Module):
         pooling: "avg" (the paper's choice) or "max" (VGG's own).
         calibrate: scale each layer to `FEATURE_RMS` on `reference_image` (see module doc);
             False returns the network's raw responses.
+        padding: the convolutions' padding mode: "zeros" (VGG's own), "reflect" or "replicate".
     """
 
     def __init__(
@@ -67,12 +68,15 @@ class VGG19Features(nn.Module):
         layers: Sequence[str],
         pooling: str = "avg",
         calibrate: bool = True,
+        padding: str = "zeros",
     ) -> None:
         super().__init__()
         layers = tuple(dict.fromkeys(layers))
         if not layers:
             raise InputError("no layers requested")
         check_layer_names(layers)
+        if padding not in ("zeros", "reflect", "replicate"):
+            raise InputError(f"padding must be 'zeros', 'reflect' or 'replicate', got {padding!r}")
         if pooling not in ("avg", "max"):
             raise InputError(f"pooling must be 'avg' or 'max', got {pooling!r}")
         self.layers = layers
@@ -84,7 +88,7 @@ class VGG19Features(nn.Module):
         for name in self.names:
             if name.startswith("conv"):
                 weight, bias = weights.convs[name]
-                conv = nn.Conv2d(in_channels, weight.shape[0], kernel_size=3, padding=1)
+                conv = nn.Conv2d(in_channels, weight.shape[0], kernel_size=3, padding=1, padding_mode=padding)
                 conv.weight.data.copy_(weight)
                 conv.bias.data.copy_(bias)
                 modules.append(conv)

@@ -70,3 +70,45 @@ def style_loss_per_position(gram: torch.Tensor, target: torch.Tensor) -> torch.T
     """The paper's E_l written with per-position Grams g = G / (H*W): 1/(4C^2) * sum (g - a)^2."""
     c = gram.shape[-1]
     return (gram - target).pow(2).sum(dim=(-2, -1)).mean() / (4.0 * c * c)
+
+
+def feature_moments(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-position mean (C,) and second moment (C, C) of (N, C, H, W) features, averaged over N."""
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, h * w).float()
+    mean = flat.mean(dim=-1).mean(dim=0)
+    second = (flat @ flat.transpose(1, 2)).mean(dim=0) / (h * w)
+    return mean, second
+
+
+def psd_sqrt(matrix: torch.Tensor, eps: float = 0.0) -> torch.Tensor:
+    """Square root of a symmetric positive semi-definite matrix (eigenvalues clamped at ``eps``),
+    computed in float64 and returned in the input's dtype."""
+    values, vectors = torch.linalg.eigh(matrix.double())
+    return ((vectors * values.clamp(min=eps).sqrt()) @ vectors.transpose(-2, -1)).to(matrix.dtype)
+
+
+def wasserstein_style_loss(
+    features: torch.Tensor, target_mean: torch.Tensor, target_cov_sqrt: torch.Tensor, eps: float = 1e-14
+) -> torch.Tensor:
+    """Squared Wasserstein-2 distance between Gaussian fits of ``features`` and of the style,
+    divided by the number of channels:
+
+        (|m - m_t|^2 + tr C + tr C_t - 2 tr (C_t^1/2 C C_t^1/2)^1/2) / C_count
+
+    (crowsonkb's style-transfer-pytorch). It matches the features' means and covariances as
+    distributions rather than their raw second moments entry by entry, so no single strong
+    feature (an object's) dominates the loss. The trace of the square root is the sum of the
+    square roots of the eigenvalues, whose gradient needs no eigenvector differences (stable).
+    """
+    # In float64: the covariances of the shallow layers have many eigenvalues near zero, where
+    # float32 rounding would dominate the difference of traces.
+    mean, second = (m.double() for m in feature_moments(features))
+    root = target_cov_sqrt.double()
+    cov = second - torch.outer(mean, mean)
+    target_cov = root @ root
+    middle = root @ cov @ root
+    middle = (middle + middle.transpose(0, 1)) / 2  # symmetric to rounding, for eigvalsh
+    root_trace = torch.linalg.eigvalsh(middle).clamp(min=eps).sqrt().sum()
+    distance = (mean - target_mean.double()).pow(2).sum() + cov.trace() + target_cov.trace() - 2 * root_trace
+    return (distance.clamp(min=0) / features.shape[1]).float()

@@ -128,7 +128,7 @@ def estimate_memory(
     peak = 0.0
     for longest, _ in config.scale_plan(final):
         pixels = _pixels(aspect, longest)  # type: ignore[arg-type]
-        style_pixels = _pixels(aspect, config.style_longest_side(longest))
+        style_pixels = _pixels(aspect, config.style_longest_side(longest, final))
         tile = config.tile_for(longest)
         # A tiled level holds whole-level images, but the network and optimiser see one tile
         # (and a style tile with its context margin) at a time.

@@ -115,7 +115,7 @@ def build_extractor(config: StyleConfig, device: torch.device | str = "cpu") -> 
     """The frozen VGG-19 trunk for ``config``'s weights, pooling and layers, on ``device``."""
     weights = load_weights(config.weights)
     layers = tuple(config.content_layers) + tuple(config.style_layers)
-    return VGG19Features(weights, layers, pooling=config.pooling).to(device)
+    return VGG19Features(weights, layers, pooling=config.pooling, padding=config.padding).to(device)
 
 
 def _as_list(style: StyleSources) -> list[ImageSource]:
@@ -235,7 +235,11 @@ def transfer_style(
             if index < run.scale:
                 continue  # finished before the checkpoint we resume from
             content_t = load_image(content_full, size).to(device)
-            style_ts = [load_image(s, config.style_longest_side(size)).to(device) for s in styles_full]
+            style_side = config.style_longest_side(size, plan[-1][0])
+            style_ts = [load_image(s, style_side).to(device) for s in styles_full]
+            # The objective of this level (alpha may be boosted at coarse levels); the loop's
+            # other settings are the run's.
+            level_config = config.with_changes(content_weight=config.content_weight_at(index, len(plan)))
             target_content, style_ts = _colour_inputs(config, content_t, style_ts)
             if index != run.scale:  # a new scale, not the one a checkpoint stopped in
                 if outcome is None and run.image is None:
@@ -252,14 +256,14 @@ def transfer_style(
                 raise InputError("the checkpoint's image does not have this run's size; start again")
             tile = config.tile_for(size)
             if tile is None:
-                objective = Objective(extractor, config, target_content, style_ts, blend, regions)
+                objective = Objective(extractor, level_config, target_content, style_ts, blend, regions)
                 outcome = optimise(
                     objective, config, iterations, callback, started, run, saver,
                     scales=len(plan), total_iterations=total_iterations,
                 )  # fmt: skip
             else:
                 outcome = optimise_tiled(
-                    extractor, config, target_content, style_ts, blend, regions, tile, iterations,
+                    extractor, level_config, target_content, style_ts, blend, regions, tile, iterations,
                     callback, started, run, saver, scales=len(plan), total_iterations=total_iterations,
                 )  # fmt: skip
             stop_reason = (

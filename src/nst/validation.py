@@ -43,7 +43,7 @@ def check_inputs(
     checks = [("content image", content, [size for size, _ in plan])]
     for number, source in enumerate(styles, start=1):
         name = "style image" if len(styles) == 1 else f"style image {number}"
-        checks.append((name, source, [config.style_longest_side(size) for size, _ in plan]))
+        checks.append((name, source, [config.style_longest_side(size, plan[-1][0]) for size, _ in plan]))
     for name, source, sides in checks:
         width, height = dimensions(source)
         if min(width, height) < 1:

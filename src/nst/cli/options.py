@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import nst
-from nst.config import PRESETS, StyleConfig
+from nst.config import COARSE_STYLE_MODES, PADDINGS, PRESETS, STYLE_LOSSES, StyleConfig
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULTS = StyleConfig()
@@ -219,6 +219,32 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         type=_number(int),
         default=d.style_size,
         help="style image longest side in px (overrides --style-scale)",
+    )
+    g.add_argument(
+        "--coarse-style",
+        choices=COARSE_STYLE_MODES,
+        default=d.coarse_style,
+        help="style image size at coarse pyramid levels: 'level' (shrinks with each level) or "
+        f"'final' (the final level's size at every level) (default: {d.coarse_style})",
+    )
+    g.add_argument(
+        "--coarse-content-boost",
+        type=_number(float),
+        default=d.coarse_content_boost,
+        help="content weight at the coarsest level as a multiple of --content-weight, falling to 1 "
+        f"at the final level (default: {d.coarse_content_boost:g})",
+    )
+    g.add_argument(
+        "--style-loss",
+        choices=STYLE_LOSSES,
+        default=d.style_loss,
+        help=f"'gram' (the paper's) or 'wasserstein' (W2 of Gaussian fits) (default: {d.style_loss})",
+    )
+    g.add_argument(
+        "--padding",
+        choices=PADDINGS,
+        default=d.padding,
+        help=f"padding of VGG's convolutions (default: {d.padding}, VGG's own)",
     )
     g.add_argument(
         "--style-blend",

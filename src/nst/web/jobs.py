@@ -383,7 +383,9 @@ class JobQueue:
 
     def _extractor_for(self, config: nst.StyleConfig) -> Any:
         # Building VGG costs about a second; most jobs share weights, pooling and layers.
-        key = (config.weights, config.pooling, tuple(config.content_layers), tuple(config.style_layers))
+        key = (
+            config.weights, config.pooling, config.padding, tuple(config.content_layers), tuple(config.style_layers)
+        )  # fmt: skip
         if key != self._extractor_key:
             self._extractor = None  # free the old network before building the new one
             self._extractor = nst.build_extractor(config, self.device)

@@ -1,0 +1,313 @@
+"""The quality panel: every photo x painting pair under several settings, measured and drawn.
+
+For each configuration (a named `StyleConfig`: the paper, today's defaults, candidates) and each
+content x style pair, runs nst through the public API and records in OUT/<size>/<config>/<pair>.json:
+
+* seconds, iterations and why it stopped;
+* the run's own final objective terms, and the *common* objective of the saved picture (the
+  paper's loss with alpha 1, beta 1e4, nst's default layers and tv 0.01, as bench/compare.py
+  scores it), so configurations whose losses differ can be compared on one scale;
+* style_distance and texture_distance to the painting, and structure (SSIM of the blurred
+  luminance, sigma 2 px at 256 px) against the photo (bench/measures.py);
+* grid: the amplitude of a periodic pattern at the pooling periods in the photo's flat areas
+  (bench/grain.py, `grid_pattern`).
+
+A cell whose JSON exists is skipped, so an interrupted panel resumes where it stopped and a slow
+configuration (the paper's 1000 iterations) can be completed later. Contact sheets
+(OUT/<size>/sheet-<config>.png: photos in rows, paintings in columns) and a comparison sheet
+(OUT/<size>/compare.png: pairs in rows, configurations in columns) are drawn from what exists.
+
+    python bench/quality.py --size 128 --configs default paper           # the whole 3x7 panel
+    python bench/quality.py --size 256 --pairs 'tubingen~picasso*' 'tubingen~starry*'
+    python bench/quality.py --size 256 --extra-photos 4 --configs default  # + 4 BSDS500 photos
+    python bench/quality.py --size 256 --report-only                       # tables and sheets only
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from grain import grid_pattern  # noqa: E402
+from measures import structure, style_distance, texture_distance  # noqa: E402
+
+import nst  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+IMAGES = SHARED / "images"
+PHOTOS = SHARED / "photos"
+CONTENTS = ("tubingen.jpg", "brad_pitt.jpg", "hoovertowernight.jpg")
+PAINTINGS = (
+    "starry_night.jpg", "the_scream.jpg", "picasso_selfport1907.jpg", "seated-nude.jpg",
+    "escher_sphere.jpg", "great_wave.jpg", "udnie.jpg",
+)  # fmt: skip
+#: crowsonkb's style-transfer-pytorch layer weights 256:64:16:4:1, scaled to sum to 5 (the
+#: paper's five unit weights) so that beta keeps its meaning.
+CROWSON_WEIGHTS = tuple(5 * w / 341 for w in (256, 64, 16, 4, 1))
+
+
+def _start_at(size: int, coarsest: int, **changes: object) -> nst.StyleConfig:
+    """Today's pyramid (sqrt 2 ladder, 150/80/40 iterations) but starting near ``coarsest`` px."""
+    levels = nst.config.auto_scale_count(size * 90 // coarsest, 2**0.5)
+    iterations = (nst.config.AUTO_SCALE_ITERATIONS + (40,) * levels)[:levels]
+    return nst.StyleConfig(scales=levels, scale_iterations=iterations, **changes)  # type: ignore[arg-type]
+
+
+#: Named configurations, each a function of the output size (the size itself is set by the panel).
+CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
+    "paper": lambda size: nst.StyleConfig.preset("paper"),
+    "default": lambda size: nst.StyleConfig(),
+    "final-style": lambda size: nst.StyleConfig(coarse_style="final"),
+    "boost4": lambda size: nst.StyleConfig(coarse_content_boost=4.0),
+    "final-boost4": lambda size: nst.StyleConfig(coarse_style="final", coarse_content_boost=4.0),
+    "crowson": lambda size: nst.StyleConfig(style_layer_weights=CROWSON_WEIGHTS),
+    "final-crowson": lambda size: nst.StyleConfig(coarse_style="final", style_layer_weights=CROWSON_WEIGHTS),
+    "w2": lambda size: nst.StyleConfig(style_loss="wasserstein"),
+    "final-w2": lambda size: nst.StyleConfig(coarse_style="final", style_loss="wasserstein"),
+    "start128": lambda size: _start_at(size, 128),
+    "reflect": lambda size: nst.StyleConfig(padding="reflect"),
+    "max-pool": lambda size: nst.StyleConfig(pooling="max"),
+    "content4": lambda size: nst.StyleConfig(content_weight=4.0),
+    # conv5_1 sees objects whole (its Gram term was 58% of the style loss on Tübingen x Picasso
+    # at the defaults' end); these weaken the deepest layers only.
+    "deep-light": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 0.5, 0.1)),
+    "no5": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.0)),
+    "final-deep-light-boost4": lambda size: nst.StyleConfig(
+        coarse_style="final", coarse_content_boost=4.0, style_layer_weights=(1.0, 1.0, 1.0, 0.5, 0.1)
+    ),
+}
+
+
+def pairs(extra_photos: int) -> dict[str, tuple[Path, Path]]:
+    """{"photo~painting": (photo, painting)} for the shared images, plus ``extra_photos`` BSDS500
+    photos (the first ones by name, so the panel is the same on every run)."""
+    photos = [IMAGES / name for name in CONTENTS]
+    if extra_photos and PHOTOS.is_dir():
+        photos += sorted(PHOTOS.glob("*.jpg"))[:extra_photos]
+    return {f"{p.stem}~{s.split('.')[0]}": (p, IMAGES / s) for p in photos for s in PAINTINGS}
+
+
+def selected(names: list[str], patterns: list[str] | None) -> list[str]:
+    if not patterns:
+        return names
+    return [n for n in names if any(fnmatch.fnmatch(n, pattern) for pattern in patterns)]
+
+
+class CommonObjective:
+    """The paper's objective with nst's default settings at one size (bench/compare.py's scale),
+    for pictures from configurations whose own objectives differ."""
+
+    def __init__(self, size: int) -> None:
+        self.config = nst.StyleConfig(size=size)
+        self.extractor = nst.build_extractor(self.config)
+
+    def __call__(self, picture: Image.Image, photo: Path, painting: Path) -> dict[str, float]:
+        import torch
+
+        from nst.objective import Objective
+
+        size = max(picture.size)
+        objective = Objective(
+            self.extractor, self.config, nst.load_image(photo, size),
+            [nst.load_image(painting, self.config.style_longest_side(size))],
+        )  # fmt: skip
+        with torch.no_grad():
+            total, terms = objective(nst.load_image(picture))
+        losses = objective.breakdown(total, terms)
+        return {"content": losses.content, "style": losses.style, "tv": losses.tv, "total": losses.total}
+
+
+def run_cell(
+    config: nst.StyleConfig, photo: Path, painting: Path, out: Path, common: CommonObjective, extractors: dict
+) -> dict:
+    """Stylize one pair with one configuration, save the picture, measure it."""
+    import torch
+
+    key = (config.weights, config.pooling, config.padding, config.content_layers, config.style_layers)
+    if key not in extractors:
+        extractors[key] = nst.build_extractor(config)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    result = nst.transfer_style(photo, painting, config, extractor=extractors[key])
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    nst.save_image(result.image, out.with_suffix(".png"))
+    picture = result.image
+    photo_image = Image.open(photo).convert("RGB")
+    painting_image = Image.open(painting).convert("RGB")
+    return {
+        "settings": config.to_dict(),
+        "seconds": seconds,
+        # On a shared machine the wall time depends on the neighbours; CPU time (all threads)
+        # is the work done, comparable between configurations run with the same thread count.
+        "cpu_seconds": cpu_seconds,
+        "threads": torch.get_num_threads(),
+        "iterations": result.iterations,
+        "stop_reason": result.stop_reason,
+        "losses": result.losses.to_dict(),
+        "common_objective": common(picture, photo, painting),
+        "style_distance": style_distance(picture, painting_image),
+        "texture_distance": texture_distance(picture, painting_image),
+        "structure": structure(picture, photo_image),
+        "grid": grid_pattern(picture, photo_image),
+    }
+
+
+def load_cells(root: Path) -> dict[tuple[str, str], dict]:
+    cells = {}
+    for path in root.glob("*/*.json"):
+        cells[(path.parent.name, path.stem)] = json.loads(path.read_text())
+    return cells
+
+
+def _grid_max(cell: dict) -> float:
+    return max(cell["grid"]["amplitude"].values())
+
+
+def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: list[str]) -> str:
+    """Markdown: one row per configuration (means over the pairs it has), then structure and
+    style distance per pair."""
+    lines = [
+        "| config | cells | seconds | CPU s | structure mean | structure min (pair) | style dist | texture dist | grid (1/255) |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for name in configs:
+        mine = {p: cells[(name, p)] for p in pair_names if (name, p) in cells}
+        if not mine:
+            continue
+        n = len(mine)
+        worst = min(mine, key=lambda p: mine[p]["structure"])
+        lines.append(
+            f"| {name} | {n} | {sum(c['seconds'] for c in mine.values()) / n:.1f} "
+            f"| {sum(c.get('cpu_seconds', 0) for c in mine.values()) / n:.1f} "
+            f"| {sum(c['structure'] for c in mine.values()) / n:.3f} "
+            f"| {mine[worst]['structure']:.3f} ({worst}) "
+            f"| {sum(c['style_distance'] for c in mine.values()) / n:.3f} "
+            f"| {sum(c['texture_distance'] for c in mine.values()) / n:.3f} "
+            f"| {sum(_grid_max(c) for c in mine.values()) / n:.2f} |"
+        )
+    shown = [c for c in configs if any((c, p) in cells for p in pair_names)]
+    lines += ["", "structure / style distance / CPU seconds per pair:", "",
+              "| pair | " + " | ".join(shown) + " |", "| --- |" + " ---: |" * len(shown)]  # fmt: skip
+    for pair in pair_names:
+        row = []
+        for name in shown:
+            c = cells.get((name, pair))
+            row.append(
+                f"{c['structure']:.3f} / {c['style_distance']:.3f} / {c.get('cpu_seconds', 0):.0f}"
+                if c
+                else ""
+            )
+        if any(row):
+            lines.append(f"| {pair} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _thumb(path: Path, height: int) -> Image.Image:
+    image = Image.open(path).convert("RGB")
+    return image.resize(
+        (max(1, round(image.width * height / image.height)), height), Image.Resampling.LANCZOS
+    )
+
+
+def sheet(
+    rows: list[list[tuple[Path | None, str]]], height: int, header: list[str] | None = None
+) -> Image.Image:
+    """A grid of pictures (None: an empty cell) with a caption under each, and column headers."""
+    width = round(height * 1.4)
+    caption, top = 14, 14 if header else 0
+    canvas = Image.new(
+        "RGB", (width * max(len(r) for r in rows), top + (height + caption) * len(rows)), "white"
+    )
+    draw = ImageDraw.Draw(canvas)
+    for col, text in enumerate(header or []):
+        draw.text((col * width + 2, 1), text[:28], fill="black")
+    for r, row in enumerate(rows):
+        for col, (path, text) in enumerate(row):
+            x, y = col * width, top + r * (height + caption)
+            if path is not None and path.is_file():
+                thumb = _thumb(path, height)
+                thumb = thumb.crop((0, 0, min(thumb.width, width - 2), height))
+                canvas.paste(thumb, (x, y))
+            draw.text((x + 2, y + height + 1), text[:30], fill="black")
+    return canvas
+
+
+def draw_sheets(
+    root: Path, cells: dict, configs: list[str], pair_names: list[str], compare_pairs: list[str]
+) -> None:
+    def label(name: str, pair: str) -> str:
+        c = cells.get((name, pair))
+        return f"str {c['structure']:.2f} sty {c['style_distance']:.2f}" if c else "(not run)"
+
+    photos = list(dict.fromkeys(p.split("~")[0] for p in pair_names))
+    paintings = list(dict.fromkeys(p.split("~")[1] for p in pair_names))
+    for name in configs:
+        if not any((name, p) in cells for p in pair_names):
+            continue
+        rows = [
+            [(root / name / f"{photo}~{art}.png", f"{photo[:10]} " + label(name, f"{photo}~{art}"))
+             for art in paintings] for photo in photos
+        ]  # fmt: skip
+        sheet(rows, 128, header=paintings).save(root / f"sheet-{name}.png")
+    if compare_pairs:
+        shown = [c for c in configs if any((c, p) in cells for p in compare_pairs)]
+        rows = [
+            [(root / name / f"{pair}.png", label(name, pair)) for name in shown] for pair in compare_pairs
+        ]
+        sheet(rows, 160, header=shown).save(root / "compare.png")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--configs", nargs="+", default=["default", "paper"], choices=list(CONFIGS))
+    parser.add_argument("--pairs", nargs="+", help="glob patterns on 'photo~painting' names")
+    parser.add_argument("--extra-photos", type=int, default=0, help="add this many BSDS500 photos")
+    parser.add_argument("--out", default="runs/quality")
+    parser.add_argument("--report-only", action="store_true", help="no new runs: tables and sheets")
+    parser.add_argument("--force", action="store_true", help="rerun cells that already have results")
+    parser.add_argument("--threads", type=int, help="torch threads (1 is fastest on a busy machine)")
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if not IMAGES.is_dir():
+        print(f"skipped: {IMAGES} is absent")
+        return 0
+    panel = pairs(args.extra_photos)
+    pair_names = selected(list(panel), args.pairs)
+    root = Path(args.out) / str(args.size)
+    if not args.report_only:
+        common = CommonObjective(args.size)
+        extractors: dict = {}
+        for pair in pair_names:  # pair-major: each pair's comparison is complete before the next
+            for name in args.configs:
+                out = root / name / f"{pair}.json"
+                if out.is_file() and not args.force:
+                    continue
+                out.parent.mkdir(parents=True, exist_ok=True)
+                config = CONFIGS[name](args.size).with_changes(size=args.size)
+                cell = run_cell(config, *panel[pair], out, common, extractors)
+                out.write_text(json.dumps(cell, indent=1))
+                print(f"{name:14s} {pair:34s} {cell['seconds']:6.1f} s ({cell['cpu_seconds']:.0f} CPU s)  structure {cell['structure']:.3f}  "
+                      f"style {cell['style_distance']:.3f}  texture {cell['texture_distance']:.3f}  "
+                      f"grid {_grid_max(cell):.2f}", flush=True)  # fmt: skip
+    cells = load_cells(root)
+    print(f"\n## {args.size} px\n")
+    print(summary(cells, list(CONFIGS), pair_names))
+    draw_sheets(root, cells, list(CONFIGS), pair_names, pair_names if len(pair_names) <= 12 else [])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

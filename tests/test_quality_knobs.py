@@ -1,0 +1,157 @@
+"""The issue-12 knobs (coarse style size, coarse content boost, Wasserstein-2 style loss, padding)
+and the panel's grid measure, on tiny images."""
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import nst
+from nst import losses
+from nst.errors import InputError
+from nst.features import VGG19Features
+
+
+def _config(**changes):
+    return nst.StyleConfig(**{"size": 40, "iterations": 12, "tolerance": 0, **changes})
+
+
+def test_coarse_style_final_keeps_the_final_style_size():
+    level = nst.StyleConfig()
+    final = nst.StyleConfig(coarse_style="final")
+    assert level.style_longest_side(91, 256) == 91
+    assert final.style_longest_side(91, 256) == 256
+    assert final.style_longest_side(256) == 256  # the final level itself
+    assert final.with_changes(style_scale=0.5).style_longest_side(91, 256) == 128
+    assert final.with_changes(style_size=300).style_longest_side(91, 256) == 300
+
+
+def test_coarse_content_boost_falls_geometrically_to_one():
+    config = nst.StyleConfig(content_weight=2.0, coarse_content_boost=8.0)
+    weights = [config.content_weight_at(level, 4) for level in (1, 2, 3, 4)]
+    assert weights == pytest.approx([16.0, 8.0, 4.0, 2.0])
+    assert config.content_weight_at(1, 1) == 2.0  # one scale: the configured alpha
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"coarse_style": "huge"}, "coarse_style"),
+        ({"coarse_content_boost": 0.0}, "coarse_content_boost"),
+        ({"style_loss": "sliced"}, "style_loss"),
+        ({"padding": "circular"}, "padding"),
+        ({"style_loss": "wasserstein", "mask": "m.png"}, "masks"),
+    ],
+)
+def test_bad_knob_values_are_refused(changes, message):
+    with pytest.raises(InputError, match=message):
+        nst.StyleConfig(**changes)
+
+
+def test_pyramid_levels_get_their_style_size_and_content_weight(extractor, images, monkeypatch):
+    import nst.transfer as transfer
+
+    seen_sizes, seen_alphas = [], []
+    real_load, real_objective = transfer.load_image, transfer.Objective
+
+    def load(source, size=None):
+        image = real_load(source, size)
+        if source is style:
+            seen_sizes.append(max(image.shape[-2:]))
+        return image
+
+    def objective(extractor, config, *args, **kwargs):
+        seen_alphas.append(config.content_weight)
+        return real_objective(extractor, config, *args, **kwargs)
+
+    monkeypatch.setattr(transfer, "load_image", load)
+    monkeypatch.setattr(transfer, "Objective", objective)
+    content, style = images
+    config = _config(
+        size=64, scales=2, scale_iterations=(2, 2), coarse_style="final", coarse_content_boost=3.0
+    )
+    result = nst.transfer_style(content, style, config, extractor=extractor)
+    assert seen_sizes == [64, 64]  # the style is seen at the final size at the coarse level too
+    assert seen_alphas == pytest.approx([3.0, 1.0])
+    assert result.image.size == (64, 51)
+
+
+def test_wasserstein_loss_is_the_gaussian_closed_form():
+    # One channel: W2^2 of two Gaussians is (m1 - m2)^2 + (s1 - s2)^2.
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(1, 1, 8, 8, generator=gen) * 2 + 1
+    b = torch.randn(1, 1, 8, 8, generator=gen) * 0.5 - 1
+    mean_b, second_b = losses.feature_moments(b)
+    cov_b = second_b - torch.outer(mean_b, mean_b)
+    loss = losses.wasserstein_style_loss(a, mean_b, losses.psd_sqrt(cov_b))
+    ma, sa = a.mean(), a.std(unbiased=False)
+    mb, sb = b.mean(), b.std(unbiased=False)
+    assert loss.item() == pytest.approx(((ma - mb) ** 2 + (sa - sb) ** 2).item(), rel=1e-4)
+
+
+def test_wasserstein_loss_is_zero_on_its_target_and_has_a_finite_gradient():
+    gen = torch.Generator().manual_seed(1)
+    target = torch.randn(1, 6, 5, 5, generator=gen)
+    mean, second = losses.feature_moments(target)
+    root = losses.psd_sqrt(second - torch.outer(mean, mean))
+    assert losses.wasserstein_style_loss(target, mean, root).item() == pytest.approx(0.0, abs=1e-5)
+    other = torch.randn(1, 6, 5, 5, generator=gen).requires_grad_(True)
+    loss = losses.wasserstein_style_loss(other, mean, root)
+    loss.backward()
+    assert loss.item() > 0.1 and torch.isfinite(other.grad).all() and other.grad.abs().sum() > 0
+
+
+def test_wasserstein_transfer_lowers_its_loss(extractor, images):
+    content, style = images
+    result = nst.transfer_style(content, style, _config(style_loss="wasserstein"), extractor=extractor)
+    assert result.history[-1].style < 0.5 * result.history[0].style
+    assert set(result.losses.style_layers) == set(nst.StyleConfig().style_layers)
+
+
+def test_padding_changes_only_the_border(random_weights, gradient_image):
+    zeros = VGG19Features(random_weights, ["conv1_1"], calibrate=False)
+    reflect = VGG19Features(random_weights, ["conv1_1"], calibrate=False, padding="reflect")
+    a, b = zeros(gradient_image)["conv1_1"], reflect(gradient_image)["conv1_1"]
+    assert torch.equal(a[..., 1:-1, 1:-1], b[..., 1:-1, 1:-1])
+    assert not torch.equal(a[..., 0, :], b[..., 0, :])
+    with pytest.raises(InputError, match="padding"):
+        VGG19Features(random_weights, ["conv1_1"], padding="circular")
+
+
+def test_build_extractor_uses_the_padding():
+    extractor = nst.build_extractor(
+        nst.StyleConfig(padding="reflect", style_layers=("conv1_1",), content_layers=())
+    )
+    assert all(m.padding_mode == "reflect" for m in extractor.body if isinstance(m, torch.nn.Conv2d))
+
+
+def test_grid_measure_finds_a_pixel_locked_grid():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from grain import grid_pattern
+
+    gen = np.random.default_rng(0)
+    flat = np.full((64, 96), 128.0) + gen.normal(0, 2, (64, 96))  # flat, with some texture
+    grid = flat.copy()
+    grid[::4, ::4] += 12  # a dot every 4 px, as pooling leaves it
+    photo = Image.fromarray(np.full((64, 96, 3), 128, np.uint8))
+    clean = grid_pattern(Image.fromarray(flat.astype(np.uint8)).convert("RGB"), photo)
+    dotted = grid_pattern(Image.fromarray(grid.astype(np.uint8)).convert("RGB"), photo)
+    assert dotted["amplitude"]["4"] > 5 * clean["amplitude"]["4"]
+    assert dotted["ratio"]["4"] > 10 and clean["ratio"]["4"] < 3
+    assert math.isfinite(dotted["amplitude"]["16"])
+
+
+def test_a_checkpoint_from_before_the_new_settings_still_resumes():
+    from nst.checkpoint import describe_mismatch
+
+    current = {"settings": nst.StyleConfig().to_dict()}
+    older = {
+        "settings": {k: v for k, v in current["settings"].items() if k not in ("coarse_style", "padding")}
+    }
+    assert describe_mismatch(older, current) is None
+    changed = {"settings": nst.StyleConfig(padding="reflect").to_dict()}
+    assert "padding" in describe_mismatch(older, changed)
