@@ -6,8 +6,8 @@ Every clip is generated here (tests/video_clips.py): tiny frames, a dozen of the
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
