@@ -214,7 +214,11 @@ def optimise(args: argparse.Namespace) -> dict:
         independent.append(to_uint8(engine.independent(rgb)))
         times_independent.append((time.perf_counter() - t, time.process_time() - c))
         t, c = time.perf_counter(), time.process_time()
-        painted, _, cut = engine.step(rgb, previous_frames(state, config.long_term))
+        if state:
+            painted, _, cut = engine.step(rgb, previous_frames(state, config.long_term))
+        else:  # the first frame is painted on its own: the independent one just painted (8-bit)
+            painted, cut = independent[-1].astype(np.float32) / 255.0, False
+            t, c = t - times_independent[-1][0], c - times_independent[-1][1]
         times.append((time.perf_counter() - t, time.process_time() - c))
         state = advance(state, rgb, painted, max(config.long_term), cut)
         ruder.append(to_uint8(painted))
