@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -24,6 +23,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from nst.atomic import write_atomically
 from nst.config import StyleConfig
 from nst.errors import InputError
 
@@ -70,21 +70,7 @@ class Checkpoint:
 def save_torch_atomically(payload: Any, path: str | os.PathLike, mode: int | None = None) -> Path:
     """``torch.save`` so that ``path`` holds either its previous content or all of the new, never
     half (a temporary file in the same folder, flushed to disk, then renamed over it)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        # Interrupted or failed mid-write (KeyboardInterrupt included): leave no temporary behind.
-        _remove_quietly(tmp)
-        raise
-    return path
+    return write_atomically(path, lambda handle: torch.save(payload, handle), mode)
 
 
 def asdict_shallow(checkpoint: Checkpoint) -> dict[str, Any]:
@@ -178,13 +164,6 @@ def describe_mismatch(saved: Mapping[str, Any], current: Mapping[str, Any]) -> s
     if saved.get("init_image") != current.get("init_image"):
         differences.append("the init image")
     return ", ".join(differences) if differences else None
-
-
-def _remove_quietly(path: str | os.PathLike) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 __all__ = ["Checkpoint", "describe_mismatch", "fingerprint", "load_checkpoint", "run_identity"]

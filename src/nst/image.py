@@ -14,7 +14,6 @@ import json
 import math
 import os
 import struct
-import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from nst.atomic import write_atomically
 from nst.errors import InputError
 
 if TYPE_CHECKING:  # torch is imported where tensors are made: the instant path runs without it
@@ -255,28 +255,11 @@ def save_image(
             options["comment"] = text.encode()
     elif fmt == "WEBP":
         options.update(quality=95)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            pil.save(handle, format=fmt, **options)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        write_atomically(path, lambda handle: pil.save(handle, format=fmt, **options), mode=0o644)
     except PermissionError:
-        _remove_quietly(tmp)
         raise InputError(f"no permission to write '{path}'") from None
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
     return path
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any] | None:

@@ -9,14 +9,13 @@ when read and compared with the experiment being asked for.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import nst
+from nst.atomic import write_atomically
 from nst.config import StyleConfig
 from nst.errors import InputError
 from nst.experiments.plan import Cell, Experiment
@@ -183,20 +182,7 @@ def write(folder: Path, data: dict[str, Any]) -> None:
     data["updated"] = now()
     # Strict JSON: the runner stores non-finite numbers as null.
     text = json.dumps(data, indent=1, allow_nan=False, ensure_ascii=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{FILENAME}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, folder / FILENAME)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(folder / FILENAME, lambda handle: handle.write(text.encode("utf-8")), mode=0o644)
 
 
 def difference(data: dict[str, Any], experiment: Experiment) -> str | None:

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import nst
+from nst.atomic import write_atomically
 from nst.errors import InputError
 
 SCHEMA = "nst-video/1"
@@ -40,22 +39,6 @@ def file_identity(path: Path) -> dict[str, Any]:
             handle.seek(size - (1 << 20))
             digest.update(handle.read(1 << 20))
     return {"path": str(path.resolve()), "bytes": size, "sha256_ends": digest.hexdigest()}
-
-
-def _write_atomically(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 class WorkFolder:
@@ -120,7 +103,7 @@ class WorkFolder:
         written first under the chunk's own name, so a kill at any moment leaves a manifest whose
         last chunk has its state; the previous chunk's state goes only after that."""
         index = entry["index"]
-        _write_atomically(self.state_file(index), lambda handle: np.savez(handle, **state))
+        write_atomically(self.state_file(index), lambda handle: np.savez(handle, **state))
         self.manifest["chunks"].append(entry)
         self._save_manifest()
         if index > 0:
@@ -135,7 +118,7 @@ class WorkFolder:
 
     def _save_manifest(self) -> None:
         text = json.dumps(self.manifest, indent=1, sort_keys=True).encode()
-        _write_atomically(self.path / MANIFEST, lambda handle: handle.write(text))
+        write_atomically(self.path / MANIFEST, lambda handle: handle.write(text))
 
 
 def _first_difference(old: Any, new: Any) -> str:
