@@ -540,8 +540,12 @@ def _inputs(folder: Path) -> tuple[Path, Path]:
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    # Ctrl-C as a user's terminal delivers it: a test run started in the background of a
+    # non-interactive shell (`pytest &`) ignores SIGINT, and a child inherits that, so the
+    # SIGINT test would wait for ever.
     return subprocess.Popen(
-        NST + args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        NST + args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
