@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import nst
+from nst.atomic import write_atomically
 from nst.config import COARSE_STYLE_MODES, PADDINGS, PRESETS, STYLE_LOSSES, StyleConfig
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -436,18 +437,5 @@ def peak_memory_mb(device: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def remove_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass
-
-
 def write_text_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except BaseException:
-        remove_quietly(tmp)
-        raise
+    write_atomically(path, lambda handle: handle.write(text.encode("utf-8")), mode=0o644)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import nst
+from nst.atomic import remove_quietly
 from nst.cli.options import (
     DEFAULTS,
     DEMO_INSTANT_SIZE,
@@ -24,7 +25,6 @@ from nst.cli.options import (
     check_output,
     config_from_args,
     peak_memory_mb,
-    remove_quietly,
     resolve_device,
     write_text_atomically,
 )
