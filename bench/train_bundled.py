@@ -46,6 +46,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=ROOT.parent / "runs" / "bundled")
     parser.add_argument("--iterations", help="steps of each stage, overriding TrainConfig's (e.g. 800,200)")
     parser.add_argument("--style-weight", type=float, help="overriding TrainConfig's")
+    parser.add_argument("--style-layer-weights", help="a weight per style layer, overriding TrainConfig's (e.g. 3,3,2,1,1)")
     parser.add_argument("--fine-tune", action="store_true",
                         help="start from the model bundled now under the same name (its card is kept as the lineage)")
     args = parser.parse_args()
@@ -62,6 +63,8 @@ def main() -> int:
         config = config.with_changes(iterations=tuple(int(n) for n in args.iterations.split(",")))
     if args.style_weight:
         config = config.with_changes(style_weight=args.style_weight)
+    if args.style_layer_weights:
+        config = config.with_changes(style_layer_weights=tuple(float(w) for w in args.style_layer_weights.split(",")))
     photos = load_photos(SHARED / "photos", shorter_side=max(config.sizes) * 5 // 4)
     print(f"{len(photos.images)} photos ({len(photos.skipped)} skipped)", flush=True)
     for name in args.names or list(BUNDLED):

@@ -4,6 +4,7 @@
     python bench/video.py --only fast     # the style model path: stability, distance, speed
     python bench/video.py --only optimise # the optimisation path at a small size
     python bench/video.py --only speed    # throughput at 854x480 only
+    python bench/video.py --only engines  # independent frames on the local pool and on Ray
 
 Clips are generated (tests/video_clips.py): a pan and zoom over tubingen.jpg, a disc moving over a
 background, and a cut between two shots. Stability is the temporal warping error of Lai et al.
@@ -183,6 +184,42 @@ def speed(args: argparse.Namespace) -> dict:
     return report
 
 
+def engines(args: argparse.Namespace) -> dict:
+    """`nst video --consistency 0` at 854x480 painted in this process, on the local pool (2
+    processes) and on a local Ray (2 tasks of 1 CPU): wall time, whole runs (start-up included)."""
+    from nst.engines import make_engine
+
+    w, h = 854, 480
+    inputs = pan_zoom(w, h, args.engine_frames)
+    config = VideoConfig(consistency=0.0)
+    runs = {
+        "this process": lambda: None,
+        "--jobs 2": lambda: make_engine("local", jobs=2),
+        "--engine ray (2 tasks x 1 CPU)": lambda: make_engine("ray", task_cpus=1, model_jobs="tasks"),
+    }
+    report: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = write_clip(Path(tmp) / "clip.mp4", inputs, fps=24)
+        reference = None
+        for label, engine in runs.items():
+            out = Path(tmp) / f"{len(report)}.mp4"
+            t = time.perf_counter()
+            nst.stylize_video(clip, out, model=args.model, config=config, engine=engine())
+            seconds = time.perf_counter() - t
+            data = out.read_bytes()
+            reference = reference or data
+            report[label] = {"seconds": seconds, "fps": len(inputs) / seconds, "same_bytes": data == reference}
+    print(f"\n## Independent frames on the engines at {w}x{h} ({len(inputs)} frames, {args.model}, "
+          "`--consistency 0`, whole runs with start-up)\n")
+    print("| where | seconds | frames/s | vs this process | same file |")
+    print("| --- | --- | --- | --- | --- |")
+    base = report["this process"]["seconds"]
+    for label, r in report.items():
+        print(f"| {label} | {r['seconds']:.1f} | {r['fps']:.2f} | {base / r['seconds']:.2f}x | "
+              f"{'yes' if r['same_bytes'] else 'no'} |")
+    return report
+
+
 def _motion_cost(inputs: list[np.ndarray]) -> float:
     from nst.video.consistency import MotionEstimator
 
@@ -246,13 +283,14 @@ def optimise(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("fast", "speed", "optimise"))
+    parser.add_argument("--only", choices=("fast", "speed", "optimise", "engines"))
     parser.add_argument("--model", default="starry-night")
     parser.add_argument("--consistency", type=float, default=VideoConfig().consistency)
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--fast-size", type=int, nargs=2, default=(427, 240), metavar=("W", "H"))
     parser.add_argument("--speed-frames", type=int, default=24)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--engine-frames", type=int, default=144)
     parser.add_argument("--optimise-size", type=int, default=128)
     parser.add_argument("--optimise-frames", type=int, default=8)
     parser.add_argument("--per-frame", action="store_true", help="also print each frame pair's error")
@@ -266,6 +304,8 @@ def main() -> None:
         report["speed"] = speed(args)
     if args.only in (None, "optimise"):
         report["optimise"] = optimise(args)
+    if args.only in (None, "engines"):
+        report["engines"] = engines(args)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
 

@@ -124,6 +124,19 @@ def test_model_batch_on_ray_data_matches_the_local_engine(ray_cluster, tmp_path:
 
 
 @pytest.mark.ray
+def test_video_frames_on_ray_are_the_local_engines(ray_cluster, tmp_path: Path) -> None:
+    pytest.importorskip("av", reason="nst[video] is not installed")
+    from tests.video_clips import moving_object, write_clip
+
+    clip = write_clip(tmp_path / "c.mp4", moving_object(48, 32, 5))
+    common = ["video", str(clip), "--model", "starry-night", "--consistency", "0", "--chunk-frames", "2", "--quiet"]
+    assert main([*common, "-o", str(tmp_path / "local.mp4")]) == 0
+    assert main([*common, "-o", str(tmp_path / "ray.mp4"), "--engine", "ray", "--task-cpus", "1"]) == 0
+    assert (tmp_path / "ray.mp4").read_bytes() == (tmp_path / "local.mp4").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "local.mp4", "ray.mp4"]
+
+
+@pytest.mark.ray
 def test_every_node_must_see_inputs_and_outputs(ray_cluster, tmp_path: Path) -> None:
     from nst.engines.ray import check_shared_paths
 

@@ -244,6 +244,37 @@ def test_stop_and_resume_gives_the_frames_of_an_uninterrupted_run(tmp_path: Path
         nst.stylize_video(clip, other, model="starry-night", resume=True, config=config.with_changes(consistency=0.3))
 
 
+def test_an_engine_paints_independent_frames_as_this_process_does_and_resumes(tmp_path: Path) -> None:
+    from nst.engines import make_engine
+
+    clip = write_clip(tmp_path / "c.mp4", moving_object(64, 48, 7))
+    config = VideoConfig(consistency=0, chunk_frames=3)
+    here = tmp_path / "here.mp4"
+    nst.stylize_video(clip, here, model="starry-night", config=config)
+    out = tmp_path / "out.mp4"
+    stopped = nst.stylize_video(clip, out, model="starry-night", config=config, engine=make_engine("local"),
+                                callback=lambda p: p.frame == 4)
+    assert not stopped.complete and not out.exists()
+    assert sorted(p.name for p in (tmp_path / "out.mp4.work").iterdir()) == ["chunk-00000.mp4", "manifest.json",
+                                                                           "state-00000.npz"]
+    resumed = nst.stylize_video(clip, out, model="starry-night", config=config, resume=True,
+                                engine=make_engine("local", jobs=2))
+    assert resumed.resumed_from == 3 and resumed.frames == 7
+    assert out.read_bytes() == here.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.mp4", "here.mp4", "out.mp4"]
+
+
+def test_an_engine_refuses_frames_that_depend_on_each_other(tmp_path: Path, clip: Path, model) -> None:
+    from nst.engines import make_engine
+
+    with pytest.raises(nst.InputError, match="independent frames only"):
+        nst.stylize_video(clip, tmp_path / "o.mp4", model="starry-night", engine=make_engine("local", jobs=2))
+    with pytest.raises(nst.InputError, match="bundled name or a file"):
+        nst.stylize_video(clip, tmp_path / "o.mp4", model=model, config=VideoConfig(consistency=0),
+                          engine=make_engine("local", jobs=2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pan.mp4"]
+
+
 @pytest.mark.slow
 def test_sigkill_then_resume_is_frame_exact_with_the_sound(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "c.mp4", pan_zoom(160, 120, 72), fps=24)
@@ -300,6 +331,9 @@ def test_cli_paints_a_clip(tmp_path: Path, clip: Path, capsys) -> None:
         (["CLIP", "--model", "starry-night", "--consistency", "1.5"], "consistency"),
         (["CLIP"], "give a style image"),
         (["CLIP", "--model", "starry-night", "--resume"], "nothing to resume"),
+        (["CLIP", "--model", "starry-night", "--jobs", "2"], "add --consistency 0"),
+        (["CLIP", "--model", "starry-night", "--engine", "ray"], "add --consistency 0"),
+        (["CLIP", "--model", "starry-night", "--consistency", "0", "--task-cpus", "2"], "applies to --engine ray"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, clip: Path, capsys, args, message) -> None:
@@ -367,6 +401,14 @@ def test_optimisation_path_paints_every_frame_from_the_previous_one(tmp_path: Pa
     clip = write_clip(tmp_path / "c.mp4", frames, audio=False)
     result = nst.stylize_video(clip, tmp_path / "o.mp4", style=style, config=config, style_config=style_config)
     assert result.method == "optimisation" and result.frames == 3 and result.size == (48, 32)
+    # Independent frames on an engine (here in this process) are those painted frame by frame.
+    from nst.engines import make_engine
+
+    independent = config.with_changes(consistency=0, optimise_chunk_frames=2)
+    nst.stylize_video(clip, tmp_path / "a.mp4", style=style, config=independent, style_config=style_config)
+    nst.stylize_video(clip, tmp_path / "b.mp4", style=style, config=independent, style_config=style_config,
+                      engine=make_engine("local"))
+    assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
 
 
 # ---------------------------------------------------------------- the documentation

@@ -195,6 +195,10 @@ def add_train_command(sub: Any) -> None:
     p.add_argument("--lr", type=_number(float), default=d.lr, help=f"Adam's step size (default: {d.lr:g})")
     p.add_argument("--content-weight", type=_number(float), default=d.content_weight, help=f"(default: {d.content_weight:g})")
     p.add_argument("--style-weight", type=_number(float), default=d.style_weight, help=f"(default: {d.style_weight:g})")
+    p.add_argument("--style-layer-weights", type=_csv(float, "--style-layer-weights"), default=d.style_layer_weights,
+                   metavar="W1,...,W5",
+                   help="a weight per style layer, conv1_1 to conv5_1 (default: 1 each); more weight on the first "
+                        "layers paints more brush texture without the deep layers' objects")
     p.add_argument("--tv-weight", type=_number(float), default=d.tv_weight, help=f"(default: {d.tv_weight:g})")
     p.add_argument("--style-size", type=_number(int), default=d.style_size,
                    help=f"the painting's longest side in px for its Gram matrices; sets stroke size (default: {d.style_size})")
@@ -224,7 +228,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(
         sizes=tuple(args.sizes), iterations=tuple(args.iterations), batch_size=args.batch_size, lr=args.lr,
         content_weight=args.content_weight, style_weight=args.style_weight, tv_weight=args.tv_weight,
-        style_size=args.style_size, width=args.width, residual_blocks=args.residual_blocks, seed=args.seed, precision=args.precision,
+        style_layer_weights=args.style_layer_weights, style_size=args.style_size, width=args.width, residual_blocks=args.residual_blocks, seed=args.seed, precision=args.precision,
         preview_every=args.preview_every,
     )
     output = Path(args.output)
@@ -349,7 +353,9 @@ def _training_line(card: Any) -> str:
     cfg = card.config
     stages = " + ".join(f"{n} steps at {s} px" for s, n in zip(cfg.get("sizes", []), cfg.get("iterations", []), strict=False)
                         if n)
-    return f"{stages}, batch {cfg.get('batch_size')}, style weight {cfg.get('style_weight'):g}"
+    layers = cfg.get("style_layer_weights")
+    per_layer = f" (per layer {_join(f'{w:g}' for w in layers)})" if layers else ""
+    return f"{stages}, batch {cfg.get('batch_size')}, style weight {cfg.get('style_weight'):g}{per_layer}"
 
 
 def add_export_command(sub: Any) -> None:

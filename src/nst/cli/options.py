@@ -341,8 +341,9 @@ def add_engine_options(parser: argparse.ArgumentParser, unit: str = "cell") -> N
     )
 
 
-def engine_from_args(args: argparse.Namespace) -> Any:
-    """The `nst.engines` engine the options name; refuses options of the other engine."""
+def engine_from_args(args: argparse.Namespace, **ray_options: Any) -> Any:
+    """The `nst.engines` engine the options name (``ray_options`` go to a Ray engine); refuses
+    options of the other engine."""
     given = getattr(args, "given", None) or set()
     if args.engine == "local":
         foreign = [name for name in RAY_OPTIONS if name in given]
@@ -355,7 +356,7 @@ def engine_from_args(args: argparse.Namespace) -> Any:
         raise UsageError("--jobs applies to --engine local; with --engine ray, size tasks with --task-cpus")
     from nst.engines.ray import RayEngine
 
-    return RayEngine(address=args.ray_address, task_cpus=args.task_cpus, task_gpus=args.task_gpus)
+    return RayEngine(address=args.ray_address, task_cpus=args.task_cpus, task_gpus=args.task_gpus, **ray_options)
 
 
 def engine_device(args: argparse.Namespace) -> str:

@@ -16,8 +16,10 @@ from nst.cli.options import (
     UsageError,
     _csv,
     _number,
+    add_engine_options,
     add_style_options,
     config_from_args,
+    engine_from_args,
     resolve_device,
 )
 from nst.config import StyleConfig
@@ -26,7 +28,7 @@ from nst.video.config import ENCODER_PRESETS, FLOW_PRESETS, VideoConfig
 #: Options that mean something with --model; the optimisation's settings are refused with it.
 MODEL_OPTIONS = {"model", "strength", "size", "preserve_color", "device", "output", "overwrite", "quiet",
                  "resume", "consistency", "start", "duration", "fps", "crf", "encoder_preset", "flow_preset",
-                 "flow_scale", "chunk_frames"}
+                 "flow_scale", "chunk_frames", "jobs", "engine", "ray_address", "task_cpus", "task_gpus"}
 #: Options of the optimisation path only.
 OPTIMISE_ONLY = {"temporal_weight", "frame_iterations", "long_term", "optimise_chunk_frames"}
 
@@ -89,6 +91,7 @@ def add_video_command(sub: Any) -> None:
                    help="hold each frame to these earlier frames, e.g. 1,2,4 (default: 1: the previous only)")
     o.add_argument("--optimise-chunk-frames", type=_number(int), default=d.optimise_chunk_frames,
                    help=f"frames per resumable chunk (default: {d.optimise_chunk_frames})")
+    add_engine_options(p, unit="frame")
     add_style_options(p)
     p.set_defaults(run=cmd_video)
 
@@ -114,6 +117,15 @@ def _checked(args: argparse.Namespace) -> None:
         for name in ("strength", "chunk_frames"):
             if name in given:
                 raise UsageError(f"--{name.replace('_', '-')} applies to --model")
+    if (args.engine == "ray" or args.jobs > 1) and args.consistency > 0:
+        raise UsageError(f"{'--engine ray' if args.engine == 'ray' else '--jobs'} paints independent frames side by "
+                         "side: add --consistency 0 (with consistency each frame needs the one before it)")
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    """None (paint in this process, frame after frame) unless --jobs or --engine ray asks for more."""
+    engine = engine_from_args(args, model_jobs="tasks")
+    return None if engine.name == "local" and engine.jobs == 1 else engine
 
 
 def cmd_video(args: argparse.Namespace) -> int:
@@ -127,11 +139,12 @@ def cmd_video(args: argparse.Namespace) -> int:
     else:
         style_config = config_from_args(args).with_changes(size=None)
         device = resolve_device(args.device)
+    engine = _engine(args)
     bar = _Bar(args.quiet)
     try:
         result = nst.stylize_video(args.input, args.output, model=args.model, style=args.style or None,
                                    config=config, style_config=style_config, callback=bar, resume=args.resume,
-                                   overwrite=args.overwrite, device=device)
+                                   overwrite=args.overwrite, device=device, engine=engine)
     except KeyboardInterrupt:
         bar.close()
         work = Path(args.output).with_name(f"{Path(args.output).name}.work")

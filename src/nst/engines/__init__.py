@@ -13,10 +13,11 @@ returns that name with the file's checksum; the caller records it and renames it
 So a retried attempt never collides with an earlier one, and nothing half-written ever carries
 a final name.
 
-Hook for per-frame work (``nst video``, not written yet): a video driver makes one model job
-per frame (``content`` = the frame's file, ``name`` = the frame's number) and hands the list
-to the same engine; ordering and re-encoding stay in the driver, which gets each result's
-index back.
+Per-frame work (``nst video`` with independent frames, `nst.video.frames`): the video driver
+makes one job per frame of a chunk (``content`` = the frame's file) and hands the chunk to the
+engine, used as a context manager (``with engine:``) so that its pool or its Ray session lasts
+for the whole clip; ordering and encoding stay in the driver, which gets each result's index
+back.
 
 Nothing in the core (image, features, losses, transfer, models) imports this package; Ray is
 imported only inside `nst.engines.ray`, and only when that engine runs.
@@ -103,9 +104,16 @@ class Engine(Protocol):
 
     def run(self, jobs: Sequence[Job], on_result: OnResult, on_event: OnEvent | None = None) -> None: ...
 
+    def __enter__(self) -> Engine:
+        """Keep the workers (processes, a Ray session) for every `run` until the block ends."""
+        ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
 
 def make_engine(name: str, **options: Any) -> Engine:
-    """``local`` (options: jobs) or ``ray`` (options: address, task_cpus, task_gpus, max_retries)."""
+    """``local`` (options: jobs) or ``ray`` (options: address, task_cpus, task_gpus, max_retries,
+    model_jobs)."""
     if name == "local":
         from nst.engines.local import LocalEngine
 

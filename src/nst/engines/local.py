@@ -34,7 +34,12 @@ def threads_per_job(jobs: int, cores: int | None = None) -> int:
 
 
 class LocalEngine:
-    """Today's process pool: ``jobs`` processes (1: in this process, no pool)."""
+    """Today's process pool: ``jobs`` processes (1: in this process, no pool).
+
+    Used as a context manager (``with engine:``), it keeps its worker processes, and with them
+    their networks, across `run` calls: a caller that hands over work a piece at a time (the
+    chunks of ``nst video``) pays for the pool once.
+    """
 
     name = "local"
 
@@ -42,6 +47,19 @@ class LocalEngine:
         if jobs < 1:
             raise InputError(f"--jobs must be at least 1, got {jobs}")
         self.jobs = jobs
+        # In-process runs (jobs=1): the networks built so far, kept for the engine's life.
+        self._cache: dict[Any, Any] = {}
+        self._pool: tuple[ProcessPoolExecutor, Any] | None = None
+
+    def __enter__(self) -> LocalEngine:
+        if self.jobs > 1 and self._pool is None:
+            self._pool = _open_pool(self.jobs)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool[0], None
+            pool.shutdown(wait=kind is None, cancel_futures=True)
 
     def workers(self, n_jobs: int) -> int:
         return min(self.jobs, max(1, n_jobs))
@@ -56,16 +74,27 @@ class LocalEngine:
 
     def run(self, jobs: Sequence[Job], on_result: OnResult, on_event: OnEvent | None = None) -> None:
         notify = on_event or (lambda event: None)
+        if self._pool is not None:
+            _run_on_pool(*self._pool, jobs, on_result, notify)
+            return
         if self.workers(len(jobs)) == 1:
-            cache: dict[Any, Any] = {"threads": self.threads(len(jobs))}
+            self._cache["threads"] = self.threads(len(jobs))
             for job in jobs:
                 notify(Event("start", job.index, job.name))
-                on_result(run_job(job, cache, notify))
+                on_result(run_job(job, self._cache, notify))
             return
-        _run_in_processes(jobs, self.workers(len(jobs)), on_result, notify)
+        pool, events = _open_pool(self.workers(len(jobs)))
+        try:
+            _run_on_pool(pool, events, jobs, on_result, notify)
+        except BaseException:
+            # An interrupt or a failed job: do not wait for the pictures still being painted.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
 
-def _run_in_processes(jobs: Sequence[Job], workers: int, on_result: OnResult, notify: OnEvent) -> None:
+def _open_pool(workers: int) -> tuple[ProcessPoolExecutor, Any]:
+    """``workers`` spawned processes, each with its share of the threads, and their event queue."""
     # spawn, not fork: a forked copy of a process that already ran torch can deadlock in OpenMP.
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
@@ -75,6 +104,11 @@ def _run_in_processes(jobs: Sequence[Job], workers: int, on_result: OnResult, no
         initializer=_init_worker,
         initargs=(threads_per_job(workers), events, os.getpid()),
     )
+    return pool, events
+
+
+def _run_on_pool(pool: ProcessPoolExecutor, events: Any, jobs: Sequence[Job], on_result: OnResult,
+                 notify: OnEvent) -> None:
     waiting: set[Future[JobResult]] = {pool.submit(_work, job) for job in jobs}
     error: BaseException | None = None
     try:
@@ -88,14 +122,15 @@ def _run_in_processes(jobs: Sequence[Job], workers: int, on_result: OnResult, no
                 if exc is not None:
                     # Keep the jobs already running (they finish and are kept); start no more.
                     error = error or exc
-                    pool.shutdown(wait=False, cancel_futures=True)
+                    for other in waiting:
+                        other.cancel()
                     continue
                 on_result(future.result())
         _drain(events, notify)
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for future in waiting:
+            future.cancel()
         raise
-    pool.shutdown(wait=True)
     if error is not None:
         raise error
 

@@ -9,7 +9,12 @@ runs. With no address it starts a local Ray with this machine's cores; ``address
   process dies is retried (``max_retries``).
 * Style-model jobs (a batch with ``--model``): Ray Data ``map_batches`` over the photos with an
   actor pool, so that each worker loads the model once; Ray Data restarts a dead actor and
-  retries its batch.
+  retries its batch. With ``model_jobs="tasks"`` they run as tasks instead, for a caller that
+  hands over work a chunk at a time (``nst video``): an actor pool would start anew for every
+  chunk, while Ray's worker processes, and the models they loaded, stay between tasks.
+
+Used as a context manager (``with engine:``), the engine joins or starts Ray once for all its
+`run` calls.
 
 Workers write each picture into the output folder under a temporary name unique to the attempt
 (see `nst.engines`), so the output folder (and the inputs) must be on a filesystem that every
@@ -63,6 +68,7 @@ class RayEngine:
         task_gpus: float = 0.0,
         max_retries: int = 3,
         init_options: dict[str, Any] | None = None,
+        model_jobs: str = "dataset",
     ) -> None:
         if task_cpus <= 0:
             raise InputError(f"--task-cpus must be more than 0, got {task_cpus:g}")
@@ -70,12 +76,16 @@ class RayEngine:
             raise InputError(f"--task-gpus must be at least 0, got {task_gpus:g}")
         if max_retries < 0:
             raise InputError(f"retries must be at least 0, got {max_retries}")
+        if model_jobs not in ("dataset", "tasks"):
+            raise InputError(f"model_jobs must be 'dataset' or 'tasks', got {model_jobs!r}")
         self.ray = require_ray()
         self.address = address
         self.task_cpus = task_cpus
         self.task_gpus = task_gpus
         self.max_retries = max_retries
         self.init_options = dict(init_options or {})
+        self.model_jobs = model_jobs
+        self._session = False
         #: Seconds ray.init took in the last run (0 when Ray was already running).
         self.startup_seconds = 0.0
 
@@ -83,6 +93,17 @@ class RayEngine:
     def threads(self) -> int:
         """Torch (and onnxruntime) threads in each task: its CPUs, rounded, at least 1."""
         return max(1, math.floor(self.task_cpus))
+
+    def __enter__(self) -> RayEngine:
+        self._session = self._connect()
+        if self._session and not self.address:
+            self._check_fits()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._session:
+            self._session = False
+            self.ray.shutdown()
 
     def run(self, jobs: Sequence[Job], on_result: OnResult, on_event: OnEvent | None = None) -> None:
         if not jobs:
@@ -92,7 +113,7 @@ class RayEngine:
             if started_here and not self.address:
                 self._check_fits()
             check_shared_paths(self.ray, jobs)
-            if all(job.kind == "model" for job in jobs):
+            if self.model_jobs == "dataset" and all(job.kind == "model" for job in jobs):
                 with warnings.catch_warnings():
                     # Ray Data warns about its own deprecated settings, which nst does not touch.
                     warnings.simplefilter("ignore", DeprecationWarning)

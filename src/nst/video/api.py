@@ -10,10 +10,11 @@ file that is then renamed to the output: the output exists only when it is compl
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +25,12 @@ from nst.errors import InputError
 from nst.video import io
 from nst.video.config import VideoConfig
 from nst.video.consistency import StableModel, advance, previous_frames
+from nst.video.frames import EngineFrames, check_engine_style, read_painted
 from nst.video.work import WorkFolder, file_identity, work_folder
 
 if TYPE_CHECKING:
     from nst.config import StyleConfig
+    from nst.engines import Engine
     from nst.image import ImageSource
 
 
@@ -75,6 +78,7 @@ def stylize_video(
     resume: bool = False,
     overwrite: bool = False,
     device: str = "cpu",
+    engine: Engine | None = None,
 ) -> VideoResult:
     """Paint the clip ``source`` into ``output`` (.mp4, .m4v, .mov, .mkv, .gif or .webp).
 
@@ -87,6 +91,11 @@ def stylize_video(
     the output is complete. An existing output or work folder is replaced only with ``overwrite``
     (a resume may replace the output it is finishing). ``callback`` gets a `VideoProgress` after
     every frame and may return True to stop after it (the finished chunks stay resumable).
+
+    ``engine`` (from `nst.engines.make_engine`: a local process pool or Ray) paints independent
+    frames (``config.consistency`` 0) side by side, a chunk at a time, as one job per frame; the
+    model must then be a name or a file, and the optimisation's style one image file. The frames
+    are those of the same run in this process (up to onnxruntime's rounding with other threads).
 
     Raises InputError for a missing or unreadable clip, an unusable output or settings.
     """
@@ -112,18 +121,21 @@ def stylize_video(
     info = io.probe(source, size, config.start, config.duration, config.fps)
     io.check_audio_copy(info, output)
 
-    engine, settings, chunk_frames = _engine(model, style, config, style_config, info, device)
+    step, settings, chunk_frames = _step(model, style, config, style_config, info, device, engine, work)
     identity = {"input": file_identity(source), "settings": settings, "stream": info.to_dict()}
     folder = WorkFolder(output, identity)
     if resume:
         folder.reopen()
     else:
         folder.start()
+    method = "optimisation" if optimising else "model"
+    if isinstance(step, EngineFrames):
+        with step:
+            return _run(step, folder, info, config, output, kind, chunk_frames, callback, method)
     try:
-        return _run(engine, folder, info, config, output, kind, chunk_frames, callback,
-                    "optimisation" if optimising else "model")
+        return _run(step, folder, info, config, output, kind, chunk_frames, callback, method)
     finally:
-        close = getattr(engine, "close", None)
+        close = getattr(step, "close", None)
         if close is not None:
             close()
 
@@ -139,9 +151,13 @@ def _check_paths(source: Path, output: Path, replace: bool) -> None:
         raise InputError(f"output '{output}' already exists (use --overwrite to replace it)")
 
 
-def _engine(model: Any, style: Any, config: VideoConfig, style_config: StyleConfig | None, info: io.ClipInfo,
-            device: str) -> tuple[Any, dict[str, Any], int]:
-    """The per-frame step, the settings that make its frames what they are, and the chunk size."""
+def _step(model: Any, style: Any, config: VideoConfig, style_config: StyleConfig | None, info: io.ClipInfo,
+          device: str, engine: Engine | None, work: Path) -> tuple[Any, dict[str, Any], int]:
+    """The per-frame step (or, with an engine, the painter of a chunk's independent frames), the
+    settings that make its frames what they are, and the chunk size."""
+    if engine is not None and config.consistency > 0:
+        raise InputError("an engine paints independent frames only: use consistency 0 "
+                         "(with consistency each frame needs the one before it)")
     if model is not None:
         from nst.video.paint import ModelPainter
 
@@ -150,18 +166,28 @@ def _engine(model: Any, style: Any, config: VideoConfig, style_config: StyleConf
             from nst.models.loader import load_style_model
 
             loaded = load_style_model(model, device=device)
-        painter = ModelPainter(loaded, config.strength, config.preserve_color)
+        elif engine is not None:
+            raise InputError("with an engine, give the style model as a bundled name or a file")
         settings = {"video": config.to_dict(), "model": loaded.card.to_dict(),
                     "model_file": _model_file(loaded)}
+        if engine is not None:
+            reference = os.path.abspath(model) if Path(model).is_file() else os.fspath(model)
+            return (EngineFrames(engine, work, config, info.size, model=reference, device=device), settings,
+                    config.chunk_frames)
+        painter = ModelPainter(loaded, config.strength, config.preserve_color)
         return StableModel(painter, config), settings, config.chunk_frames
     from nst.config import StyleConfig
-    from nst.video.optimise import FrameOptimiser
+    from nst.video.optimise import FrameOptimiser, check_style_config
 
     style_config = style_config or StyleConfig()
-    engine = FrameOptimiser(style, style_config, config, info.size, device)
     settings = {"video": config.to_dict(), "style": style_config.to_dict(),
                 "style_images": [_source_digest(s) for s in (style if isinstance(style, (list, tuple)) else [style])]}
-    return engine, settings, config.optimise_chunk_frames
+    if engine is not None:
+        check_style_config(style_config)
+        path = check_engine_style(style).resolve()
+        return (EngineFrames(engine, work, config, info.size, style=path, style_config=style_config, device=device),
+                settings, config.optimise_chunk_frames)
+    return FrameOptimiser(style, style_config, config, info.size, device), settings, config.optimise_chunk_frames
 
 
 def _model_file(model: Any) -> str:
@@ -176,7 +202,7 @@ def _source_digest(source: Any) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
-def _run(engine: Any, folder: WorkFolder, info: io.ClipInfo, config: VideoConfig, output: Path, kind: str,
+def _run(step: Any, folder: WorkFolder, info: io.ClipInfo, config: VideoConfig, output: Path, kind: str,
          chunk_frames: int, callback: VideoCallback | None, method: str) -> VideoResult:
     started = time.perf_counter()
     done = folder.frames_done
@@ -189,11 +215,12 @@ def _run(engine: Any, folder: WorkFolder, info: io.ClipInfo, config: VideoConfig
     chunk = _Chunk(folder, kind, info, chunk_frames, config)
     stopped = False
     try:
-        for frame in io.read_frames(info, skip=done):
-            painted, share, cut = engine.step(frame.rgb, previous_frames(state, offsets))
-            picture = (np.clip(painted, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-            if memory:
-                state = advance(state, frame.rgb, painted.astype(np.float32), memory, cut)
+        frames = io.read_frames(info, skip=done)
+        if isinstance(step, EngineFrames):
+            painted_frames = _side_by_side(step, frames, chunk_frames)
+        else:
+            painted_frames = _one_by_one(step, frames, offsets, memory, state)
+        for frame, picture, share, cut, state in painted_frames:
             chunk.add(frame, picture, state)
             shares.append(share)
             if cut:
@@ -220,6 +247,43 @@ def _run(engine: Any, folder: WorkFolder, info: io.ClipInfo, config: VideoConfig
     folder.remove()
     return VideoResult(output, total, info.size, time.perf_counter() - started, done, tuple(cuts),
                        info.audio_codec if kind == "video" else None, True, method, tuple(shares))
+
+
+Painted = tuple[io.Frame, np.ndarray, float, bool, dict[str, np.ndarray]]
+
+
+def _one_by_one(step: Any, frames: Iterator[io.Frame], offsets: tuple[int, ...], memory: int,
+                state: dict[str, np.ndarray]) -> Iterator[Painted]:
+    """Each frame painted in turn from the state its predecessors left: (frame, picture, share
+    of it the flow explains, is it a cut, the state after it)."""
+    for frame in frames:
+        painted, share, cut = step.step(frame.rgb, previous_frames(state, offsets))
+        picture = (np.clip(painted, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        if memory:
+            state = advance(state, frame.rgb, painted.astype(np.float32), memory, cut)
+        yield frame, picture, share, cut, state
+
+
+def _side_by_side(step: EngineFrames, frames: Iterator[io.Frame], batch: int) -> Iterator[Painted]:
+    """Independent frames painted ``batch`` at a time on an engine, handed on in order. Only
+    their timestamps are held: the pixels go to the engine's files as they are decoded."""
+    while True:
+        kept: list[io.Frame] = []
+        files = step.paint(_pixels(itertools.islice(frames, batch), kept))
+        if not kept:
+            return
+        for frame, path in zip(kept, files, strict=True):
+            yield frame, read_painted(path), 1.0, False, {}
+
+
+def _pixels(frames: Iterator[io.Frame], kept: list[io.Frame]) -> Iterator[tuple[int, np.ndarray]]:
+    """(number, pixels) of each frame; ``kept`` gets the frame without its pixels."""
+    for frame in frames:
+        kept.append(io.Frame(frame.index, frame.pts, _NO_PIXELS))
+        yield frame.index, frame.rgb
+
+
+_NO_PIXELS = np.zeros((0, 0, 3), np.uint8)
 
 
 class _Chunk:

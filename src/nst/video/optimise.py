@@ -52,6 +52,14 @@ class TemporalObjective(Objective):
         return total, terms
 
 
+def check_style_config(style_config: StyleConfig) -> None:
+    """Refuse the picture settings a clip cannot use yet."""
+    if style_config.mask is not None:
+        raise InputError("--mask is not available for video")
+    if style_config.preserve_color != "none":
+        raise InputError("--preserve-color is not available for video with a style image yet")
+
+
 def _tensor(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
     array = rgb.astype(np.float32) / 255.0 if rgb.dtype == np.uint8 else rgb.astype(np.float32)
     return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None].to(device)
@@ -70,10 +78,7 @@ class FrameOptimiser:
 
     def __init__(self, style: ImageSource | Sequence[ImageSource], style_config: StyleConfig,
                  config: VideoConfig, size: tuple[int, int], device: str | torch.device = "cpu"):
-        if style_config.mask is not None:
-            raise InputError("--mask is not available for video")
-        if style_config.preserve_color != "none":
-            raise InputError("--preserve-color is not available for video with a style image yet")
+        check_style_config(style_config)
         styles = list(style) if isinstance(style, (list, tuple)) else [style]
         self.device = torch.device(device)
         self.config = config
