@@ -162,7 +162,9 @@ def speed(args: argparse.Namespace) -> dict:
                 out = Path(tmp) / f"{label}.mp4"
                 out.unlink(missing_ok=True)
                 t, c = time.perf_counter(), time.process_time()
-                nst.stylize_video(clip, out, model=model, config=VideoConfig(consistency=consistency))
+                # By name, as the CLI does (the model is then loaded for the run: with consistency,
+                # with onnxruntime's threads told not to spin, since the flow shares the cores).
+                nst.stylize_video(clip, out, model=args.model, config=VideoConfig(consistency=consistency))
                 runs[label].append((time.perf_counter() - t, time.process_time() - c))
         motion_seconds = _motion_cost(inputs)
     n = len(inputs)

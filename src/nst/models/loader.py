@@ -35,13 +35,16 @@ def load_style_model(
     name_or_path: str | os.PathLike,
     device: str | torch.device = "cpu",
     backend: str = "auto",
+    busy_wait: bool = True,
 ) -> Painter:
     """Open a style model: a bundled name (``starry-night``), a ``.pt`` file from ``nst train`` or
     an ``.onnx`` file from ``nst export``.
 
     ``backend="auto"`` runs ONNX files with onnxruntime on the CPU (no torch import: the fastest
     start) and torch files, or any model on a GPU, with torch. Photos too large to paint whole
-    are tiled by the torch engine; a bundled model hands them to it by itself.
+    are tiled by the torch engine; a bundled model hands them to it by itself. ``busy_wait=False``
+    stops onnxruntime's threads spinning between tasks, for callers that run other work beside
+    the model (see `nst.models.runtime.OnnxStyleModel`).
     """
     if backend not in BACKENDS:
         raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -53,7 +56,7 @@ def load_style_model(
     if use_onnx:
         from nst.models.runtime import OnnxStyleModel
 
-        return OnnxStyleModel(files.onnx_path, torch_path=files.torch_path)  # type: ignore[arg-type]
+        return OnnxStyleModel(files.onnx_path, torch_path=files.torch_path, busy_wait=busy_wait)  # type: ignore[arg-type]
     if files.torch_path is None:
         raise InputError(f"'{files.onnx_path}' is an ONNX file, which runs on the CPU only (device {device})")
     from nst.models.apply import StyleModel

@@ -165,7 +165,8 @@ def _step(model: Any, style: Any, config: VideoConfig, style_config: StyleConfig
         if isinstance(model, (str, os.PathLike)):
             from nst.models.loader import load_style_model
 
-            loaded = load_style_model(model, device=device)
+            # With consistency the optical flow runs in a thread beside the model.
+            loaded = load_style_model(model, device=device, busy_wait=config.consistency == 0)
         elif engine is not None:
             raise InputError("with an engine, give the style model as a bundled name or a file")
         settings = {"video": config.to_dict(), "model": loaded.card.to_dict(),

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from nst.video.config import VideoConfig
-from nst.video.flow import FlowEstimator, reliable, require_cv2, warp
+from nst.video.flow import FlowEstimator, reliable, repair_flow, require_cv2, warp
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,10 @@ class MotionEstimator:
                          (c.boundary_alpha, c.boundary_beta))
         moved = warp(small_before, back)
         difference = cv2.absdiff(moved, small_now).mean(axis=-1) / 255.0
-        mask = check.mask * (difference <= c.colour_tolerance)
+        mask = (check.mask * (difference <= c.colour_tolerance)).astype(np.float32)
         share = float(mask.mean())
+        if c.repair_tolerance > 0:
+            back, mask = repair_flow(back, mask, b, a, c.repair_tolerance)
         # Soft edges: a hard mask leaves visible seams where blended and unblended parts meet.
         mask = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.75)
         if (w, h) != (a.shape[1], a.shape[0]):

@@ -111,3 +111,47 @@ def reliable(back: np.ndarray, forward: np.ndarray, occlusion: tuple[float, floa
     # Pixels next to a failed one are rarely right either; a small erosion keeps seams away.
     mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
     return Reliability(mask, float(mask.mean()))
+
+
+#: `repair_flow`'s candidate flows come from this far away (px at the flow's scale), in the four
+#: directions: at half size 4, 8 and 16 px of the frame, about the width of the band that DIS
+#: smooths across a moving edge.
+REPAIR_REACH = (2, 4, 8)
+#: Side of the square patch (px at the flow's scale) whose mean colour difference judges a candidate.
+REPAIR_PATCH = 3
+
+
+def repair_flow(back: np.ndarray, mask: np.ndarray, before: np.ndarray, now: np.ndarray,
+                tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``mask`` failed, try other motions and keep one the pictures agree with.
+
+    A variational flow such as DIS is smooth across a moving object's edge, so on both sides of it
+    the flow is a blend of the two motions and the checks fail, in a band a few pixels wide.
+    The true motion of a pixel there is usually that of a neighbour a few pixels away (on the
+    object or on the background) or none (a still background). For each failed pixel this tries
+    no motion and the flow of the neighbours `REPAIR_REACH` px away in the four directions, warps
+    the previous input ``before`` by each, and keeps the candidate whose `REPAIR_PATCH`-px patch
+    matches the current input ``now`` best, if its mean difference (in [0, 1]) is at most
+    ``tolerance``. ``before`` and ``now`` are the greyscale inputs the flow was computed on.
+    Returns the flow and the mask (1 where repaired), at the flow's scale.
+    """
+    cv2 = require_cv2()
+    candidates = [np.zeros_like(back)]
+    for reach in REPAIR_REACH:
+        candidates += [_shifted(back, dx, dy) for dx, dy in ((reach, 0), (-reach, 0), (0, reach), (0, -reach))]
+    # uint8 throughout: OpenCV's fastest paths; the box filter rounds to whole levels.
+    errors = np.stack([cv2.blur(cv2.absdiff(warp(before, c), now), (REPAIR_PATCH, REPAIR_PATCH))
+                       for c in candidates])
+    best = errors.argmin(axis=0)[None]
+    repaired = (mask < 0.5) & (np.take_along_axis(errors, best, 0)[0] <= tolerance * 255.0)
+    chosen = np.take_along_axis(np.stack(candidates), best[..., None], 0)[0]
+    flow = np.where(repaired[..., None], chosen, back)
+    return flow, np.maximum(mask, repaired.astype(np.float32))
+
+
+def _shifted(flow: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """``flow`` moved so that each pixel holds the flow of the pixel (dx, dy) away (edges repeated)."""
+    h, w = flow.shape[:2]
+    pad = max(abs(dx), abs(dy))
+    padded = np.pad(flow, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+    return np.ascontiguousarray(padded[pad + dy:pad + dy + h, pad + dx:pad + dx + w])
