@@ -278,6 +278,12 @@ def optimise(args: argparse.Namespace) -> dict:
           f"{report['independent_frame_cpu_seconds']:.1f} |")
     print(f"| nst (Ruder et al.: from the warped previous frame, temporal loss) | {e_ours:.3f} | "
           f"first {cpu[0]:.1f}, later {report['later_frame_cpu_seconds']:.1f} |")
+    if args.save_frames:
+        from PIL import Image
+
+        rows = [np.concatenate(list(row), axis=1) for row in zip(inputs, independent, ruder, strict=True)]
+        Image.fromarray(np.concatenate(rows, axis=0)).save(args.save_frames)
+        print(f"wrote {args.save_frames} (rows: frames; columns: input, independent, nst)")
     print(f"\nratio {report['ratio']:.2f}; later frames take {report['later_frame_cpu_seconds'] / cpu[0]:.2f} of the "
           f"first; distance from the independent frames {report['nst_distance']:.1f}/255")
     return report
@@ -295,6 +301,7 @@ def main() -> None:
     parser.add_argument("--engine-frames", type=int, default=144)
     parser.add_argument("--optimise-size", type=int, default=128)
     parser.add_argument("--optimise-frames", type=int, default=8)
+    parser.add_argument("--save-frames", metavar="PNG", help="optimise: write the frames side by side here")
     parser.add_argument("--per-frame", action="store_true", help="also print each frame pair's error")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     args = parser.parse_args()

@@ -26,7 +26,7 @@ from nst.optimise import RunState, initial_lr, optimise
 from nst.transfer import build_extractor, transfer_style
 from nst.video.config import VideoConfig
 from nst.video.consistency import MotionEstimator
-from nst.video.flow import warp
+from nst.video.flow import warp_painting
 
 
 class TemporalObjective(Objective):
@@ -121,7 +121,7 @@ class FrameOptimiser:
                     return self.independent(rgb), share, True
             c = motion.mask if covered is None else np.maximum(motion.mask - covered, 0.0)
             covered = motion.mask if covered is None else np.minimum(covered + motion.mask, 1.0)
-            warped.append(warp(old_output, motion.back))
+            warped.append(warp_painting(old_output, motion.back))
             weights.append(c)
         content = _tensor(rgb, self.device)
         previous_t = [_tensor(w, self.device) for w in warped]
