@@ -272,6 +272,18 @@ def test_cli_train_then_paint(style: Path, photos: Path, tmp_path: Path):
     assert main(["stylize", str(photos / "photo1.jpg"), "--model", str(model), "-o", str(out), "--quiet"]) == 0
     meta = json.loads(Image.open(out).text["nst"])
     assert meta["model"] == "m" and meta["settings"]["strength"] == 1.0
+    # Per-layer style weights reach the training and the card; a wrong count is one line.
+    import nst
+
+    tiny = ["--photos", str(photos), "--sizes", "64", "--iterations", "2", "--batch-size", "2", "--width", "4",
+            "--residual-blocks", "1", "--style-size", "64", "--precision", "fp32", "--quiet"]
+    brushy = tmp_path / "b.pt"
+    assert main(["train", str(style), "-o", str(brushy), "--init", str(model),
+                 "--style-layer-weights", "1,3,3,0.5,0.5", *tiny]) == 0
+    card = nst.load_style_model(brushy).card
+    assert card.config["style_layer_weights"] == [1, 3, 3, 0.5, 0.5] and card.fine_tuned_from["name"] == "m"
+    assert main(["train", str(style), "-o", str(tmp_path / "c.pt"), "--style-layer-weights", "1,2", *tiny]) == 2
+    assert not (tmp_path / "c.pt").exists()
 
 
 def test_instant_path_does_not_import_torch(tiny_model: Path, tmp_path: Path):
