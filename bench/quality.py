@@ -80,6 +80,9 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     # at the defaults' end); these weaken the deepest layers only.
     "deep-light": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 0.5, 0.1)),
     "no5": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.0)),
+    # The style models' last fine-tuning (docs/instant.md): strokes (conv2_1, conv3_1) up, the
+    # painting's objects (conv4_1, conv5_1) down; it took the moons out of starry-night's model.
+    "brush": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 3.0, 3.0, 0.5, 0.5)),
     "final-deep-light-boost4": lambda size: nst.StyleConfig(
         coarse_style="final", coarse_content_boost=4.0, style_layer_weights=(1.0, 1.0, 1.0, 0.5, 0.1)
     ),
