@@ -378,6 +378,23 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, clip: Path
     assert not out.exists() and not (tmp_path / "out.mp4.work").exists()
 
 
+def test_cli_ray_frames_run_where_the_tasks_gpus_say(tmp_path: Path, clip: Path, monkeypatch) -> None:
+    pytest.importorskip("ray", reason="ray is not installed")
+    seen = {}
+
+    def fake(*args, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nst, "stylize_video", fake)
+    argv = ["video", str(clip), "-o", str(tmp_path / "o.mp4"), "--model", "starry-night", "--consistency", "0",
+            "--engine", "ray", "--quiet"]
+    main([*argv, "--task-gpus", "1"])
+    assert seen["device"] == "cuda" and seen["engine"].task_gpus == 1  # a CPU head may drive GPU workers
+    main(argv)
+    assert seen["device"] == "cpu" and seen["engine"].model_jobs == "tasks"
+
+
 def test_cli_never_replaces_an_output_or_a_work_folder_unasked(tmp_path: Path, clip: Path, capsys) -> None:
     out = tmp_path / "out.mp4"
     out.write_bytes(b"mine")

@@ -19,6 +19,7 @@ from nst.cli.options import (
     add_engine_options,
     add_style_options,
     config_from_args,
+    engine_device,
     engine_from_args,
     resolve_device,
 )
@@ -140,6 +141,8 @@ def cmd_video(args: argparse.Namespace) -> int:
         style_config = config_from_args(args).with_changes(size=None)
         device = resolve_device(args.device)
     engine = _engine(args)
+    if args.engine == "ray":
+        device = engine_device(args)  # the tasks' resources decide, not this machine's
     bar = _Bar(args.quiet)
     try:
         result = nst.stylize_video(args.input, args.output, model=args.model, style=args.style or None,

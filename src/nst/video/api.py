@@ -165,8 +165,10 @@ def _step(model: Any, style: Any, config: VideoConfig, style_config: StyleConfig
         if isinstance(model, (str, os.PathLike)):
             from nst.models.loader import load_style_model
 
-            # With consistency the optical flow runs in a thread beside the model.
-            loaded = load_style_model(model, device=device, busy_wait=config.consistency == 0)
+            # With consistency the optical flow runs in a thread beside the model. With an engine
+            # the workers paint (on ``device``); here the model is only read for its card.
+            loaded = load_style_model(model, device="cpu" if engine is not None else device,
+                                      busy_wait=config.consistency == 0)
         elif engine is not None:
             raise InputError("with an engine, give the style model as a bundled name or a file")
         settings = {"video": config.to_dict(), "model": loaded.card.to_dict(),
