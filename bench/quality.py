@@ -80,6 +80,11 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     # at the defaults' end); these weaken the deepest layers only.
     "deep-light": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 0.5, 0.1)),
     "no5": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.0)),
+    # no5 removed Picasso's face but most of the style with it: win the style back at the other
+    # layers, with the coarse levels holding the layout (docs/quality.md).
+    "final-no5-boost4-x3": lambda size: nst.StyleConfig(
+        coarse_style="final", coarse_content_boost=4.0, style_layer_weights=(3.0, 3.0, 3.0, 3.0, 0.0)
+    ),
     # The style models' last fine-tuning (docs/instant.md): strokes (conv2_1, conv3_1) up, the
     # painting's objects (conv4_1, conv5_1) down; it took the moons out of starry-night's model.
     "brush": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 3.0, 3.0, 0.5, 0.5)),
