@@ -85,6 +85,9 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "final-no5-boost4-x3": lambda size: nst.StyleConfig(
         coarse_style="final", coarse_content_boost=4.0, style_layer_weights=(3.0, 3.0, 3.0, 3.0, 0.0)
     ),
+    "final-no5-boost4-x6": lambda size: nst.StyleConfig(
+        coarse_style="final", coarse_content_boost=4.0, style_layer_weights=(6.0, 6.0, 6.0, 6.0, 0.0)
+    ),
     # The style models' last fine-tuning (docs/instant.md): strokes (conv2_1, conv3_1) up, the
     # painting's objects (conv4_1, conv5_1) down; it took the moons out of starry-night's model.
     "brush": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 3.0, 3.0, 0.5, 0.5)),
