@@ -224,6 +224,11 @@ class StyleConfig:
             output_size = final_size
         return max(MIN_SCALE_SIZE, round(output_size * self.style_scale))
 
+    def extractor_key(self) -> tuple[Any, ...]:
+        """What `nst.build_extractor` builds from these settings: two configs with the same key
+        can share one VGG network (the layers as a set: their order changes nothing)."""
+        return (self.weights, self.pooling, self.padding, tuple(sorted({*self.content_layers, *self.style_layers})))
+
     def content_weight_at(self, level: int, levels: int) -> float:
         """alpha at pyramid level ``level`` (1 = coarsest) of ``levels``: `content_weight` times a
         boost falling geometrically from `coarse_content_boost` to 1 at the final level."""

@@ -60,18 +60,13 @@ def run_job(job: Job, cache: dict[Any, Any], on_progress: OnProgress | None = No
     return JobResult(job.index, job.name, name, sha, record)
 
 
-def _extractor_key(config: Any) -> tuple[Any, ...]:
-    # build_extractor depends on the weights, the pooling and the set of layers it must return.
-    return ("vgg", config.weights, config.pooling, tuple(sorted({*config.content_layers, *config.style_layers})))
-
-
 def _optimise(job: Job, cache: dict[Any, Any], on_progress: OnProgress | None) -> tuple[Any, dict, dict]:
     import nst
 
     config = job.config
     if config is None or job.style is None:
         raise ValueError(f"job {job.name}: an optimisation needs a style image and a config")
-    key = (*_extractor_key(config), job.device)
+    key = ("vgg", *config.extractor_key(), job.device)
     if key not in cache:
         cache[key] = nst.build_extractor(config, job.device)
 

@@ -383,9 +383,7 @@ class JobQueue:
 
     def _extractor_for(self, config: nst.StyleConfig) -> Any:
         # Building VGG costs about a second; most jobs share weights, pooling and layers.
-        key = (
-            config.weights, config.pooling, config.padding, tuple(config.content_layers), tuple(config.style_layers)
-        )  # fmt: skip
+        key = config.extractor_key()
         if key != self._extractor_key:
             self._extractor = None  # free the old network before building the new one
             self._extractor = nst.build_extractor(config, self.device)
