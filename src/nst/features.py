@@ -83,6 +83,11 @@ class VGG19Features(nn.Module):
         self.preprocessing = weights.preprocessing
         last = LAYER_INDEX[deepest(layers)]
         self.names = LAYER_NAMES[: last + 1]
+        # Reflection needs at least 2 px in every map it pads: the deepest convolution sees the
+        # picture shrunk by the pools before it, so small pictures must be refused, not crash.
+        pools = sum(1 for name in self.names if name.startswith("pool"))
+        self.min_side = 2 << pools if padding == "reflect" else 1
+        self.padding = padding
         modules: list[nn.Module] = []
         in_channels = 3
         for name in self.names:
@@ -121,5 +126,11 @@ class VGG19Features(nn.Module):
         """(N, 3, H, W) RGB in [0, 1] -> {layer: (N, C, h, w) calibrated features}."""
         if image.dim() != 4 or image.shape[1] != 3:
             raise InputError(f"expected an (N, 3, H, W) image tensor, got shape {tuple(image.shape)}")
+        if min(image.shape[-2:]) < self.min_side:
+            raise InputError(
+                f"padding '{self.padding}' needs pictures at least {self.min_side} px on their shorter side at "
+                f"every pyramid level (and the style image too); got {min(image.shape[-2:])} px: "
+                "use a larger --size or another --padding"
+            )
         raw = self._forward_raw(image)
         return {name: raw[name] / self.scales[i] for i, name in enumerate(self.layers)}
