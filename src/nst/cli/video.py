@@ -134,15 +134,14 @@ def cmd_video(args: argparse.Namespace) -> int:
     import nst
 
     config = video_config(args)
-    style_config: StyleConfig | None = None
-    if args.model:
-        device = "cpu" if args.device in ("auto", "cpu") else resolve_device(args.device)
-    else:
-        style_config = config_from_args(args).with_changes(size=None)
-        device = resolve_device(args.device)
+    style_config: StyleConfig | None = None if args.model else config_from_args(args).with_changes(size=None)
     engine = _engine(args)
     if args.engine == "ray":
         device = engine_device(args)  # the tasks' resources decide, not this machine's
+    elif args.model:
+        device = "cpu" if args.device in ("auto", "cpu") else resolve_device(args.device)
+    else:
+        device = resolve_device(args.device)
     bar = _Bar(args.quiet)
     try:
         result = nst.stylize_video(args.input, args.output, model=args.model, style=args.style or None,

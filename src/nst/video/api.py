@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nst.atomic import write_atomically
 from nst.errors import InputError
 from nst.video import io
 from nst.video.config import VideoConfig
@@ -329,12 +330,7 @@ class _Chunk:
         else:
             target = self.folder.chunk_file(self.index, ".npz")
             pictures, pts = np.stack(self.pictures), np.asarray(self.pts, np.int64)
-            tmp = target.with_name(f".{target.name}.part")
-            with open(tmp, "wb") as handle:
-                np.savez_compressed(handle, frames=pictures, pts=pts)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
+            write_atomically(target, lambda handle: np.savez_compressed(handle, frames=pictures, pts=pts))
         self.folder.commit_chunk({"index": self.index, "file": target.name, "frames": len(self.pts),
                                   "first_pts": self.pts[0], "last_pts": self.pts[-1]}, state)
         self.index += 1

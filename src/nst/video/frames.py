@@ -33,14 +33,12 @@ FRAMES_FOLDER = "frames"
 
 class EngineFrames:
     """Paints lists of frames, each as one job of ``engine``: ``model`` (a bundled name or a
-    .pt/.onnx path) or ``style`` (one style image's path, with ``style_config``)."""
+    .pt/.onnx path) or ``style`` (one style image's path, with ``style_config``). The frames must
+    be independent (``config.consistency`` 0; `nst.stylize_video` checks that first)."""
 
     def __init__(self, engine: Engine, work: Path, config: VideoConfig, frame_size: tuple[int, int],
                  model: str | os.PathLike | None = None, style: str | os.PathLike | None = None,
                  style_config: StyleConfig | None = None, device: str = "cpu"):
-        if config.consistency > 0:
-            raise InputError("an engine paints independent frames only: use consistency 0 "
-                             "(with consistency each frame needs the one before it)")
         self.engine = engine
         self.folder = work / FRAMES_FOLDER
         self.longest = max(frame_size)
