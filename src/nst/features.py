@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from nst.config import PADDINGS, POOLINGS
 from nst.errors import InputError
 from nst.layers import LAYER_INDEX, LAYER_NAMES, check_layer_names, deepest
 from nst.weights import VGGWeights
@@ -75,10 +76,10 @@ class VGG19Features(nn.Module):
         if not layers:
             raise InputError("no layers requested")
         check_layer_names(layers)
-        if padding not in ("zeros", "reflect", "replicate"):
-            raise InputError(f"padding must be 'zeros', 'reflect' or 'replicate', got {padding!r}")
-        if pooling not in ("avg", "max"):
-            raise InputError(f"pooling must be 'avg' or 'max', got {pooling!r}")
+        if padding not in PADDINGS:
+            raise InputError(f"padding must be one of {', '.join(PADDINGS)}, got {padding!r}")
+        if pooling not in POOLINGS:
+            raise InputError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
         self.layers = layers
         self.preprocessing = weights.preprocessing
         last = LAYER_INDEX[deepest(layers)]
