@@ -397,6 +397,39 @@ def test_persistent_nan_gives_up_with_the_last_good_image(extractor, images, mon
     assert math.isfinite(result.losses.total)
 
 
+def _jump_on(calls, factor=1000.0):
+    """Objective.__call__ whose loss is ``factor`` times too large on the given call numbers."""
+    original = Objective.__call__
+    count = {"n": 0}
+
+    def call(self, image):
+        count["n"] += 1
+        total, terms = original(self, image)
+        return (total * factor, terms) if count["n"] in calls else (total, terms)
+
+    return call
+
+
+def test_a_loss_that_jumps_up_is_rolled_back_like_a_fault(extractor, images, monkeypatch):
+    # L-BFGS without a line search can throw the loss up a hundredfold (seen at a pyramid level
+    # whose style layer weights changed); the loop must not wander on from there.
+    content, style = images
+    monkeypatch.setattr(Objective, "__call__", _jump_on({4}))
+    result = nst.transfer_style(content, style, _config(iterations=8), extractor=extractor)
+    assert not result.failed and result.iterations == 8
+    assert len(result.events) == 1 and result.events[0].startswith("diverged at iteration 3 (loss ")
+    assert max(h.total for h in result.history) <= 10 * result.history[0].total
+    assert result.history[-1].total < result.history[0].total
+
+
+def test_a_loss_that_keeps_jumping_stops_with_the_best_image_not_a_failure(extractor, images, monkeypatch):
+    content, style = images
+    monkeypatch.setattr(Objective, "__call__", _jump_on(set(range(4, 10_000))))
+    result = nst.transfer_style(content, style, _config(iterations=8), extractor=extractor)
+    assert not result.failed and result.stop_reason.startswith("gave up after 4 jumps of the loss")
+    assert result.iterations == 2 and result.losses.total == min(h.total for h in result.history)
+
+
 def test_a_nan_pixel_from_the_optimiser_is_rolled_back(extractor, images, monkeypatch):
     content, style = images
     real_step = torch.optim.LBFGS.step

@@ -33,6 +33,9 @@ MAX_RETRIES = 3
 #: 8% and the fine-texture energy from 1.24 to 0.94 of the painting's (brad_pitt x the_scream,
 #: 256 px) at the same objective; 1 made no difference.
 RANGE_PENALTY = 100.0
+#: An iteration whose loss exceeds the best so far by this factor has diverged: it is rolled back
+#: like a numerical fault.
+DIVERGENCE = 10.0
 
 
 @dataclass(frozen=True)
@@ -268,15 +271,26 @@ def optimise(
         run.optimizer.step(closure)
         current = objective.breakdown(evaluated["total"], evaluated["terms"])
         finite_image = bool(torch.isfinite(evaluated["image"]).all())
-        if not (math.isfinite(current.total) and finite_image):
+        finite = math.isfinite(current.total) and finite_image
+        # L-BFGS takes its steps without a line search; a step from a poor curvature estimate
+        # (seen at a level whose objective differs from the last: conv5_1 coming back) can throw
+        # the loss up a hundredfold, and the loop would then wander and stop far from the best.
+        diverged = finite and current.total > DIVERGENCE * run.best_total
+        if not finite or diverged:
             run.faults += 1
-            what = f"loss {current.total}" if finite_image else "NaN or infinite pixels"
+            if diverged:
+                what = f"loss {current.total:.3g}, {current.total / run.best_total:.0f}x the best"
+            else:
+                what = f"loss {current.total}" if finite_image else "NaN or infinite pixels"
             where = f"iteration {run.offset + run.iteration + 1}"
             with torch.no_grad():
                 image.copy_(run.best_image)
             if run.faults > MAX_RETRIES:
-                stop_reason = f"gave up after {run.faults} numerical faults ({what} at {where})"
-                failed = True
+                # A loss that keeps jumping up leaves a good image behind (the best); only
+                # numbers that are not numbers make the run a failure.
+                kind = "jumps of the loss" if diverged else "numerical faults"
+                stop_reason = f"gave up after {run.faults} {kind} ({what} at {where})"
+                failed = not diverged
                 run.consistent = True
                 break
             # A fresh optimiser forgets the curvature (or moments) that led here; half the step
@@ -284,7 +298,7 @@ def optimise(
             run.lr /= 2
             run.optimizer = make_optimizer(config, image, run.lr)
             run.events.append(
-                f"numerical fault at {where} ({what}): rolled back to the last good image and "
+                f"{'diverged' if diverged else 'numerical fault'} at {where} ({what}): rolled back to the best image and "
                 f"restarted {config.optimizer} with step {run.lr:g}"
             )
             run.consistent = True
