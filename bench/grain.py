@@ -97,6 +97,20 @@ def grid_pattern(
     return {"amplitude": amplitude, "ratio": ratio}
 
 
+def flat_band_energy(picture: Image.Image, photo: Image.Image, flat_share: float = 0.3) -> float:
+    """RMS (grey levels, all three channels) of a band-pass (Gaussian sigma 1 px minus sigma 4 px)
+    in the photo's flattest ``flat_share`` of pixels: dots and fine texture where the photo is
+    flat. Phase-free, so it sees the dots issue 12 calls the grid, which are not locked to the
+    pixel grid (docs/quality.md, "The grid"); it counts brush texture there too."""
+    reference = _luminance(photo.convert("RGB").resize(picture.size, Image.Resampling.LANCZOS))
+    gy, gx = np.gradient(_blur(reference, 1.0))
+    contrast = _blur(np.hypot(gy, gx), 2.0)
+    flat = contrast <= np.quantile(contrast, flat_share)
+    rgb = np.asarray(picture.convert("RGB"), dtype=np.float64)
+    bands = [(_blur(rgb[..., c], 1.0) - _blur(rgb[..., c], 4.0))[flat] for c in range(3)]
+    return float(np.sqrt(np.mean(np.concatenate(bands) ** 2)))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -36,7 +37,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from grain import grid_pattern  # noqa: E402
+from baselines import PREVIOUS_ITERATIONS, previous_defaults, scoring_config  # noqa: E402
+from grain import flat_band_energy, grid_pattern  # noqa: E402
 from measures import structure, style_distance, texture_distance  # noqa: E402
 
 import nst  # noqa: E402
@@ -54,46 +56,85 @@ PAINTINGS = (
 CROWSON_WEIGHTS = tuple(5 * w / 341 for w in (256, 64, 16, 4, 1))
 
 
+def _previous(size: int, **changes: object) -> nst.StyleConfig:
+    """nst's defaults before issue 12 (bench/baselines.py) with some settings changed: every
+    candidate below was measured against those."""
+    return previous_defaults(size).with_changes(**changes)
+
+
 def _start_at(size: int, coarsest: int, **changes: object) -> nst.StyleConfig:
-    """Today's pyramid (sqrt 2 ladder, 150/80/40 iterations) but starting near ``coarsest`` px."""
-    levels = nst.config.auto_scale_count(size * 90 // coarsest, 2**0.5)
-    iterations = (nst.config.AUTO_SCALE_ITERATIONS + (40,) * levels)[:levels]
-    return nst.StyleConfig(scales=levels, scale_iterations=iterations, **changes)  # type: ignore[arg-type]
+    """The previous pyramid (sqrt 2 ladder, 150/80/40 iterations) but starting near ``coarsest`` px."""
+    levels = 1 + max(0, math.floor(math.log(size / coarsest) / math.log(2**0.5) + 1e-9))
+    iterations = (PREVIOUS_ITERATIONS + (PREVIOUS_ITERATIONS[-1],) * levels)[:levels]
+    return _previous(size, scales=levels, scale_iterations=iterations, **changes)
 
 
-#: Named configurations, each a function of the output size (the size itself is set by the panel).
+def _keep_layout(
+    size: int, weight: float, final5: float, boost: float = 4.0, conv1: float | None = None,
+    start: int | None = None, **changes: object,
+) -> nst.StyleConfig:
+    """The painting at its final size at every level, alpha x ``boost`` at the coarsest, conv5_1
+    off at the coarse levels (``final5`` at the final one), the other style layers at ``weight``
+    (conv1_1 at ``conv1`` if given), the pyramid from near ``start`` px if given."""
+    shallow = (weight if conv1 is None else conv1, weight, weight, weight)
+    base = _start_at(size, start) if start else _previous(size)
+    return base.with_changes(
+        coarse_style="final", coarse_content_boost=boost, style_layer_weights=(*shallow, final5),
+        final_only_style_layers=("conv5_1",), **changes,
+    )  # fmt: skip
+
+
+#: Named configurations, each a function of the output size. "default" is today's StyleConfig();
+#: "previous" the defaults before issue 12; the candidates are changes to "previous".
 CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "paper": lambda size: nst.StyleConfig.preset("paper"),
     "default": lambda size: nst.StyleConfig(),
-    "final-style": lambda size: nst.StyleConfig(coarse_style="final"),
-    "boost4": lambda size: nst.StyleConfig(coarse_content_boost=4.0),
-    "final-boost4": lambda size: nst.StyleConfig(coarse_style="final", coarse_content_boost=4.0),
-    "crowson": lambda size: nst.StyleConfig(style_layer_weights=CROWSON_WEIGHTS),
-    "final-crowson": lambda size: nst.StyleConfig(coarse_style="final", style_layer_weights=CROWSON_WEIGHTS),
-    "w2": lambda size: nst.StyleConfig(style_loss="wasserstein"),
-    "final-w2": lambda size: nst.StyleConfig(coarse_style="final", style_loss="wasserstein"),
+    "previous": previous_defaults,
+    "final-style": lambda size: _previous(size, coarse_style="final"),
+    "boost4": lambda size: _previous(size, coarse_content_boost=4.0),
+    "final-boost4": lambda size: _previous(size, coarse_style="final", coarse_content_boost=4.0),
+    "crowson": lambda size: _previous(size, style_layer_weights=CROWSON_WEIGHTS),
+    "w2": lambda size: _previous(size, style_loss="wasserstein"),
     "start128": lambda size: _start_at(size, 128),
-    "reflect": lambda size: nst.StyleConfig(padding="reflect"),
-    "max-pool": lambda size: nst.StyleConfig(pooling="max"),
-    "content4": lambda size: nst.StyleConfig(content_weight=4.0),
+    "reflect": lambda size: _previous(size, padding="reflect"),
+    "max-pool": lambda size: _previous(size, pooling="max"),
     # conv5_1 sees objects whole (its Gram term was 58% of the style loss on Tübingen x Picasso
-    # at the defaults' end); these weaken the deepest layers only.
-    "deep-light": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 0.5, 0.1)),
-    "no5": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.0)),
-    # no5 removed Picasso's face but most of the style with it: win the style back at the other
-    # layers, with the coarse levels holding the layout (docs/quality.md).
-    "final-no5-boost4-x3": lambda size: nst.StyleConfig(
-        coarse_style="final", coarse_content_boost=4.0, style_layer_weights=(3.0, 3.0, 3.0, 3.0, 0.0)
-    ),
-    "final-no5-boost4-x6": lambda size: nst.StyleConfig(
-        coarse_style="final", coarse_content_boost=4.0, style_layer_weights=(6.0, 6.0, 6.0, 6.0, 0.0)
-    ),
+    # at the previous defaults' end); these weaken the deepest layers only.
+    "deep-light": lambda size: _previous(size, style_layer_weights=(1.0, 1.0, 1.0, 0.5, 0.1)),
+    "no5": lambda size: _previous(size, style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.0)),
     # The style models' last fine-tuning (docs/instant.md): strokes (conv2_1, conv3_1) up, the
     # painting's objects (conv4_1, conv5_1) down; it took the moons out of starry-night's model.
-    "brush": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 3.0, 3.0, 0.5, 0.5)),
-    "final-deep-light-boost4": lambda size: nst.StyleConfig(
-        coarse_style="final", coarse_content_boost=4.0, style_layer_weights=(1.0, 1.0, 1.0, 0.5, 0.1)
-    ),
+    "brush": lambda size: _previous(size, style_layer_weights=(1.0, 3.0, 3.0, 0.5, 0.5)),
+    # no5 removed Picasso's face but most of the style with it: win the style back at the other
+    # layers, with the coarse levels holding the layout (docs/quality.md).
+    "final-no5-boost4-x3": lambda size: _keep_layout(size, 3.0, final5=0.0),
+    "final-no5-boost4-x6": lambda size: _keep_layout(size, 6.0, final5=0.0),
+    # conv5_1 off at the coarse levels only: the final level gets it back (weight ``final5``), to
+    # win back the large strokes once the layout is the photo's.
+    "x6-final5-1": lambda size: _keep_layout(size, 6.0, final5=1.0),
+    "x6-final5-6": lambda size: _keep_layout(size, 6.0, final5=6.0),
+    "x8-final5-2": lambda size: _keep_layout(size, 8.0, final5=2.0),
+    "x6-final5-1-boost16": lambda size: _keep_layout(size, 6.0, final5=1.0, boost=16.0),
+    "x6-final5-1-blur": lambda size: _keep_layout(size, 6.0, final5=1.0, pooling="blur"),
+    "x3-final5-1": lambda size: _keep_layout(size, 3.0, final5=1.0),
+    "x3-final5-1-boost16": lambda size: _keep_layout(size, 3.0, final5=1.0, boost=16.0),
+    "x3-final5-1-boost64": lambda size: _keep_layout(size, 3.0, final5=1.0, boost=64.0),
+    "x2-final5-1-boost16": lambda size: _keep_layout(size, 2.0, final5=1.0, boost=16.0),
+    "x3-final5-1-boost16-start128": lambda size: _keep_layout(size, 3.0, final5=1.0, boost=16.0, start=128),
+    "x4-s128": lambda size: _keep_layout(size, 4.0, final5=1.0, boost=16.0, start=128),
+    "x4c1-s128": lambda size: _keep_layout(size, 4.0, final5=1.0, boost=16.0, conv1=1.0, start=128),
+    "x5c1-s128": lambda size: _keep_layout(size, 5.0, final5=1.0, boost=16.0, conv1=1.0, start=128),
+    "x3-s128-detail": lambda size: _keep_layout(size, 3.0, final5=1.0, boost=16.0, start=128, level_detail=True),
+    "x4-s128-detail": lambda size: _keep_layout(size, 4.0, final5=1.0, boost=16.0, start=128, level_detail=True),
+    "x3-fine-detail": lambda size: _keep_layout(
+        size, 3.0, final5=1.0, boost=16.0, start=128, level_detail=True
+    ).with_changes(scale_iterations=(100, 60, 60, 40, 40, 40)[: _start_at(size, 128).scales]),
+    "x3.5-s128-detail": lambda size: _keep_layout(size, 3.5, final5=1.0, boost=16.0, start=128, level_detail=True),
+    "x3c6-s128-detail": lambda size: _keep_layout(size, 3.0, final5=1.0, boost=16.0, conv1=6.0, start=128, level_detail=True),
+    # Against the dots in flat areas (docs/quality.md, "The grid"): conv1_1 without the stroke
+    # weight, or more total variation.
+    "default-conv1": lambda size: nst.StyleConfig(style_layer_weights=(1 / 3, 1.0, 1.0, 1.0, 1.0)),
+    "default-tv0.03": lambda size: nst.StyleConfig(tv_weight=0.03),
 }
 
 
@@ -117,7 +158,7 @@ class CommonObjective:
     for pictures from configurations whose own objectives differ."""
 
     def __init__(self, size: int) -> None:
-        self.config = nst.StyleConfig(size=size)
+        self.config = scoring_config(size)
         self.extractor = nst.build_extractor(self.config)
 
     def __call__(self, picture: Image.Image, photo: Path, painting: Path) -> dict[str, float]:
@@ -167,6 +208,7 @@ def run_cell(
         "texture_distance": texture_distance(picture, painting_image),
         "structure": structure(picture, photo_image),
         "grid": grid_pattern(picture, photo_image),
+        "flat_band": flat_band_energy(picture, photo_image),
     }
 
 
@@ -251,7 +293,8 @@ def sheet(
 
 
 def draw_sheets(
-    root: Path, cells: dict, configs: list[str], pair_names: list[str], compare_pairs: list[str]
+    root: Path, cells: dict, configs: list[str], pair_names: list[str], compare_pairs: list[str],
+    photos_by_pair: dict[str, Path],
 ) -> None:
     def label(name: str, pair: str) -> str:
         c = cells.get((name, pair))
@@ -270,9 +313,11 @@ def draw_sheets(
     if compare_pairs:
         shown = [c for c in configs if any((c, p) in cells for p in compare_pairs)]
         rows = [
-            [(root / name / f"{pair}.png", label(name, pair)) for name in shown] for pair in compare_pairs
+            [(photos_by_pair[pair], pair.split("~")[1][:20])]
+            + [(root / name / f"{pair}.png", label(name, pair)) for name in shown]
+            for pair in compare_pairs
         ]
-        sheet(rows, 160, header=shown).save(root / "compare.png")
+        sheet(rows, 160, header=["photo", *shown]).save(root / "compare.png")
 
 
 def main() -> int:
@@ -287,6 +332,7 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true", help="no new runs: tables and sheets")
     parser.add_argument("--force", action="store_true", help="rerun cells that already have results")
     parser.add_argument("--threads", type=int, help="torch threads (1 is fastest on a busy machine)")
+    parser.add_argument("--sheet-configs", nargs="+", choices=list(CONFIGS), help="configurations to draw (default: all)")
     args = parser.parse_args()
     if args.threads:
         import torch
@@ -316,7 +362,9 @@ def main() -> int:
     cells = load_cells(root)
     print(f"\n## {args.size} px\n")
     print(summary(cells, list(CONFIGS), pair_names))
-    draw_sheets(root, cells, list(CONFIGS), pair_names, pair_names if len(pair_names) <= 12 else [])
+    shown = args.sheet_configs or list(CONFIGS)
+    photos_by_pair = {pair: panel[pair][0] for pair in pair_names}
+    draw_sheets(root, cells, shown, pair_names, pair_names if len(pair_names) <= 12 else [], photos_by_pair)
     return 0
 
 

@@ -21,7 +21,7 @@ def _config(**changes):
 
 
 def test_coarse_style_final_keeps_the_final_style_size():
-    level = nst.StyleConfig()
+    level = nst.StyleConfig(coarse_style="level")
     final = nst.StyleConfig(coarse_style="final")
     assert level.style_longest_side(91, 256) == 91
     assert final.style_longest_side(91, 256) == 256
@@ -42,6 +42,8 @@ def test_coarse_content_boost_falls_geometrically_to_one():
     [
         ({"coarse_style": "huge"}, "coarse_style"),
         ({"coarse_content_boost": 0.0}, "coarse_content_boost"),
+        ({"final_only_style_layers": ("conv9_1",)}, "final-only style layer"),
+        ({"stroke_weight": -1.0}, "stroke_weight"),
         ({"style_loss": "sliced"}, "style_loss"),
         ({"padding": "circular"}, "padding"),
         ({"style_loss": "wasserstein", "mask": "m.png"}, "masks"),
@@ -55,7 +57,7 @@ def test_bad_knob_values_are_refused(changes, message):
 def test_pyramid_levels_get_their_style_size_and_content_weight(extractor, images, monkeypatch):
     import nst.transfer as transfer
 
-    seen_sizes, seen_alphas = [], []
+    seen_sizes, seen_alphas, seen_weights = [], [], []
     real_load, real_objective = transfer.load_image, transfer.Objective
 
     def load(source, size=None):
@@ -66,17 +68,21 @@ def test_pyramid_levels_get_their_style_size_and_content_weight(extractor, image
 
     def objective(extractor, config, *args, **kwargs):
         seen_alphas.append(config.content_weight)
+        seen_weights.append(config.style_layer_weights)
         return real_objective(extractor, config, *args, **kwargs)
 
     monkeypatch.setattr(transfer, "load_image", load)
     monkeypatch.setattr(transfer, "Objective", objective)
     content, style = images
     config = _config(
-        size=64, scales=2, scale_iterations=(2, 2), coarse_style="final", coarse_content_boost=3.0
+        size=64, scales=2, scale_iterations=(2, 2), coarse_style="final", coarse_content_boost=3.0,
+        style_layer_weights=(2.0, 1.0, 1.0, 1.0, 1.0), stroke_weight=2.0, final_only_style_layers=("conv5_1",),
     )
     result = nst.transfer_style(content, style, config, extractor=extractor)
     assert seen_sizes == [64, 64]  # the style is seen at the final size at the coarse level too
     assert seen_alphas == pytest.approx([3.0, 1.0])
+    # The stroke weight multiplies all but conv5_1, which acts at the final level only.
+    assert seen_weights == [(4.0, 2.0, 2.0, 2.0, 0.0), (4.0, 2.0, 2.0, 2.0, 1.0)]
     assert result.image.size == (64, 51)
 
 
@@ -155,13 +161,87 @@ def test_grid_measure_finds_a_pixel_locked_grid():
     assert math.isfinite(dotted["amplitude"]["16"])
 
 
+def test_flat_band_energy_sees_dots_off_the_pixel_grid():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from grain import flat_band_energy
+
+    gen = np.random.default_rng(0)
+    flat = np.full((64, 96), 128.0) + gen.normal(0, 1, (64, 96))
+    dotted = flat.copy()
+    for y, x in zip(gen.integers(2, 62, 60), gen.integers(2, 94, 60), strict=True):
+        dotted[y - 1 : y + 2, x - 1 : x + 2] += 25  # 3 px dots at no fixed period
+    photo = Image.fromarray(np.full((64, 96, 3), 128, np.uint8))
+    rgb = [Image.fromarray(a.clip(0, 255).astype(np.uint8)).convert("RGB") for a in (flat, dotted)]
+    clean, dots = (flat_band_energy(picture, photo) for picture in rgb)
+    assert dots > 4 * clean and clean < 1.0
+
+
 def test_a_checkpoint_from_before_the_new_settings_still_resumes():
     from nst.checkpoint import describe_mismatch
 
     current = {"settings": nst.StyleConfig().to_dict()}
     older = {
-        "settings": {k: v for k, v in current["settings"].items() if k not in ("coarse_style", "padding")}
+        "settings": {k: v for k, v in current["settings"].items() if k not in ("style_loss", "padding")}
     }
     assert describe_mismatch(older, current) is None
     changed = {"settings": nst.StyleConfig(padding="reflect").to_dict()}
     assert "padding" in describe_mismatch(older, changed)
+
+
+def test_a_checkpoint_from_before_issue_12_does_not_resume_with_the_new_defaults():
+    from nst.checkpoint import describe_mismatch
+
+    new = {"settings": nst.StyleConfig().to_dict()}
+    # Written before the settings existed: it ran without a stroke weight or level detail.
+    keys = ("stroke_weight", "final_only_style_layers", "level_detail", "coarse_style", "coarse_content_boost")
+    old = {"settings": {k: v for k, v in new["settings"].items() if k not in keys}}
+    mismatch = describe_mismatch(old, new)
+    assert mismatch and "stroke_weight (1.0 -> 3.0)" in mismatch and "level_detail" in mismatch
+    paper = {"settings": nst.StyleConfig.preset("paper").to_dict()}
+    old_paper = {"settings": {k: v for k, v in paper["settings"].items() if k not in keys}}
+    assert describe_mismatch(old_paper, paper) is None
+
+
+def test_level_detail_starts_a_level_from_the_photos_edges():
+    from nst.transfer import _next_level_start
+
+    gen = torch.Generator().manual_seed(0)
+    content = torch.rand(1, 3, 32, 40, generator=gen) * 0.8 + 0.1
+    # The last level painted nothing: its picture is the photo at its size.
+    previous = torch.nn.functional.interpolate(content, size=(16, 20), mode="bicubic", antialias=True)
+    plain = _next_level_start(nst.StyleConfig(level_detail=False), previous, content)
+    detailed = _next_level_start(nst.StyleConfig(level_detail=True), previous, content)
+    assert plain.shape == detailed.shape == content.shape
+    assert (detailed - content).abs().max() < 1e-5  # the photo's detail is back: the photo itself
+    assert (plain - content).abs().mean() > 0.05  # upsampling alone leaves a blur
+
+
+def test_the_paper_preset_is_the_paper_whatever_the_defaults():
+    paper = nst.StyleConfig.preset("paper")
+    assert paper.scale_plan(256) == [(256, 1000)]  # one scale, up to 1000 L-BFGS iterations
+    assert (paper.content_weight, paper.style_weight, paper.tv_weight) == (1.0, 1e4, 0.0)
+    assert paper.style_layer_weights is None and paper.content_layer_weights is None
+    assert paper.content_layers == ("conv4_2",)
+    assert paper.style_layers == ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+    assert (paper.pooling, paper.optimizer, paper.style_loss, paper.padding) == ("avg", "lbfgs", "gram", "zeros")
+    # The pyramid's settings cannot act on one scale, but the preset does not carry them either.
+    assert paper.effective_style_layer_weights() == (1.0,) * 5
+    assert paper.at_level(1, 1).content_weight == 1.0 and paper.final_only_style_layers == ()
+
+
+def test_cli_flags_for_the_pyramid_settings_override_a_preset():
+    from nst import cli
+
+    def config(*flags):
+        argv = ["stylize", "c.png", "s.png", "-o", "out.png", *flags]
+        args = cli.build_parser().parse_args(argv)
+        args.given = cli.given_options(argv)
+        return cli.config_from_args(args)
+
+    default = config()
+    assert default.level_detail and default.final_only_style_layers == ("conv5_1",)
+    assert config("--no-level-detail").level_detail is False
+    assert config("--final-only-style-layers", "none").final_only_style_layers == ()
+    paper = config("--preset", "paper", "--level-detail", "--final-only-style-layers", "conv4_1,conv5_1")
+    assert paper.level_detail and paper.final_only_style_layers == ("conv4_1", "conv5_1")
+    assert paper.style_layer_weights is None and paper.scales == 1  # the rest is the paper's

@@ -143,11 +143,20 @@ def run_identity(
     return identity
 
 
+#: Settings whose default is not what a run did before the setting existed (issue 12 changed
+#: them): a checkpoint without them ran with these values.
+BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {
+    "coarse_style": "level", "coarse_content_boost": 1.0, "stroke_weight": 1.0,
+    "final_only_style_layers": [], "level_detail": False,
+}  # fmt: skip
+
+
 def describe_mismatch(saved: Mapping[str, Any], current: Mapping[str, Any]) -> str | None:
     """None when ``current`` may resume ``saved``; else a short account of what differs."""
     differences: list[str] = []
-    # A setting added since the checkpoint was written ran at its default then.
-    defaults = StyleConfig().to_dict()
+    # A setting added since the checkpoint was written ran as if at its default then: today's
+    # default, or for settings whose default changed, the value that was the behaviour before.
+    defaults = {**StyleConfig().to_dict(), **BEFORE_THE_SETTING_EXISTED}
     old_settings = {**defaults, **saved.get("settings", {})}
     new_settings = {**defaults, **current.get("settings", {})}
     for key in sorted(set(old_settings) | set(new_settings)):

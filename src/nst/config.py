@@ -24,25 +24,32 @@ OPTIMIZERS = ("lbfgs", "adam")
 PRESERVE_COLOR_MODES = ("none", "luminance", "histogram")
 #: No pyramid level or style image is made smaller than this (VGG's 5 poolings need >= 32 px).
 MIN_SCALE_SIZE = 32
-#: The automatic pyramid starts near this size: big enough for the layout of a scene to form.
-AUTO_COARSEST_SIZE = 90
-#: Automatic iterations per level, coarsest first; later levels get the last value. Coarse levels
-#: are cheap (a level at half the size costs a quarter) and settle the composition; the finer ones
-#: only refine it. Measured in docs/performance.md.
-AUTO_SCALE_ITERATIONS: tuple[int, ...] = (150, 80, 40)
+#: The automatic pyramid starts near this size: big enough for the photo's layout to hold (from
+#: about 90 px, the previous start, a town or a face could be repainted as the painting's objects;
+#: issue 12, docs/quality.md). Outputs up to `AUTO_SMALLEST_SIZE` are one level; larger ones have
+#: at least two.
+AUTO_COARSEST_SIZE = 128
+AUTO_SMALLEST_SIZE = 90
+#: Automatic iterations per level, coarsest first; later levels get AUTO_LATER_ITERATIONS. Coarse
+#: levels are cheap (a level at half the size costs a quarter) and settle the composition; the
+#: finer ones refine it. From 128 px, 60 at the third level (the final one at 256 px) kept more of
+#: the photo than 40 after 150 and 80 in about the same time (issue 12, docs/quality.md).
+AUTO_SCALE_ITERATIONS: tuple[int, ...] = (100, 60, 60)
+AUTO_LATER_ITERATIONS = 40
 #: Larger levels are tiled by default (a whole 2048 px level needs about 17 GB with L-BFGS).
 AUTO_TILE_ABOVE = 2048
 AUTO_TILE_SIZE = 1024
 
 
 def auto_scale_count(final_size: int, ratio: float) -> int:
-    """Levels of a ``ratio`` ladder from about `AUTO_COARSEST_SIZE` up to ``final_size`` (at least 1)."""
-    if final_size <= AUTO_COARSEST_SIZE:
+    """Levels of a ``ratio`` ladder from about `AUTO_COARSEST_SIZE` up to ``final_size``."""
+    if final_size <= AUTO_SMALLEST_SIZE:
         return 1
-    return 1 + max(0, math.floor(math.log(final_size / AUTO_COARSEST_SIZE) / math.log(ratio) + 1e-9))
+    return max(2, 1 + math.floor(math.log(final_size / AUTO_COARSEST_SIZE) / math.log(ratio) + 1e-9))
 
 
-POOLINGS = ("avg", "max")
+POOLINGS = ("avg", "max", "blur")
+
 #: How the style image is sized at the coarser pyramid levels (see `StyleConfig.coarse_style`).
 COARSE_STYLE_MODES = ("level", "final")
 #: Style losses: the paper's Gram matrices, or the Wasserstein-2 distance of Gaussian fits.
@@ -59,11 +66,16 @@ DEFAULT_SIZE_CPU = 128
 #: Named sets of settings, from fastest to best-looking. Chosen from measurements in
 #: docs/performance.md and docs/gallery.md; each is documented in the README.
 PRESETS: dict[str, dict[str, Any]] = {
-    # Exactly the paper: one scale, up to 1000 L-BFGS iterations, no total variation.
-    "paper": {"scales": 1, "tv_weight": 0.0},
+    # Exactly the paper: one scale, up to 1000 L-BFGS iterations, no total variation, unit layer
+    # weights, average pooling; every default that deviates from it is set back here.
+    "paper": {
+        "scales": 1, "iterations": 1000, "tv_weight": 0.0, "content_weight": 1.0, "style_weight": 1e4,
+        "style_layer_weights": None, "stroke_weight": 1.0, "final_only_style_layers": (), "pooling": "avg",
+        "coarse_style": "level", "coarse_content_boost": 1.0, "level_detail": False,
+    },  # fmt: skip
     # A quick look: the automatic pyramid with at most 30 iterations per level.
     "draft": {"iterations": 30, "tolerance": 5e-3},
-    # The defaults: the automatic pyramid (150, 80, then 40 iterations per level).
+    # The defaults: the automatic pyramid from about 128 px (100, 60, 60, then 40 iterations).
     "standard": {},
     # Slower and finer: a ladder twice as dense (each level 2^(1/4) larger than the last).
     "high": {"scale_ratio": 2**0.25},
@@ -74,7 +86,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 PRESET_SUMMARIES: dict[str, str] = {
     "paper": "the paper's method: one size, up to 1000 iterations",
     "draft": "a quick look: coarse to fine, at most 30 iterations at each size",
-    "standard": "nst's defaults: coarse to fine, 150, 80, then 40 iterations at each size",
+    "standard": "nst's defaults: coarse to fine from about 128 px, 100, 60, 60, then 40 iterations at each size",
     "high": "smoother large shapes: twice as many sizes, about twice the time",
 }
 
@@ -94,6 +106,11 @@ class StyleConfig:
     # w_l of the paper, one per layer; None means 1 for every layer (the paper's choice).
     content_layer_weights: tuple[float, ...] | None = None
     style_layer_weights: tuple[float, ...] | None = None
+    # Deviation (issue 12, docs/quality.md): the style layers other than the final-only ones
+    # (conv1_1-conv4_1: colour, strokes, texture) weigh this many times their w_l; conv5_1, which
+    # sees a painting's objects whole, keeps its w_l and acts at the final level only. With the
+    # coarse levels' content boost this keeps the photo's layout and carries more brushwork.
+    stroke_weight: float = 3.0
     # Deviation: total variation is not in the paper (0 restores its objective, as the "paper"
     # preset does). A little of it takes away the pixel-scale speckle the style loss leaves in
     # flat regions (fine-texture energy 0.94 -> 0.56 of the painting's on brad_pitt x the_scream)
@@ -123,8 +140,8 @@ class StyleConfig:
     # Coarse-to-fine synthesis (Gatys et al. 2017, "Controlling Perceptual Factors"): optimise at
     # `scales` sizes, each `scale_ratio` times the last, ending at `size`; every result is upsampled
     # as the next start. 1 is the paper's single scale. Deviation: None (the default) chooses a
-    # ladder whose coarsest level is about 90 px, because it reaches the paper's 1000-iteration
-    # objective in a tenth of the time (docs/performance.md).
+    # ladder whose coarsest level is about 128 px (`AUTO_COARSEST_SIZE`): coarse to fine lays out
+    # large structures better and costs a tenth of the paper's 1000 iterations (docs/performance.md).
     scales: int | None = None
     scale_ratio: float = 2**0.5
     # Iterations at each scale, coarsest first. None: with one scale, `iterations`; with several,
@@ -136,13 +153,23 @@ class StyleConfig:
     style_size: int | None = None
     # Style image size at the coarser pyramid levels. "level": sized like each level's output, so
     # at a 91 px level the deepest layers see the painting's objects (a face) whole and copy them.
-    # "final": every level sees the painting at the final level's size, so coarse levels match
-    # the statistics of strokes, not of objects (issue 12, bench/quality.py).
-    coarse_style: str = "level"
+    # Deviation, "final": every level sees the painting at the final level's size, so coarse
+    # levels match the statistics of strokes, not of objects (issue 12, docs/quality.md).
+    coarse_style: str = "final"
     # Content weight at the coarsest pyramid level, as a multiple of `content_weight`; the
-    # multiple falls geometrically to 1 at the final level. >1 holds the photo's layout while
-    # the composition forms (coarse levels), and leaves the final balance the configured one.
-    coarse_content_boost: float = 1.0
+    # multiple falls geometrically to 1 at the final level. Deviation, 16: holds the photo's
+    # layout while the composition forms (coarse levels) and leaves the final balance the
+    # configured one (4 still let Picasso's eyes into Tübingen; 64 lost style; docs/quality.md).
+    coarse_content_boost: float = 16.0
+    # Style layers that act at the final pyramid level only (weight 0 below it). Deviation: the
+    # coarse levels settle the layout, and there conv5_1, which sees a painting's objects whole,
+    # painted Picasso's face over Tübingen; at the final level it only adds large strokes to a
+    # layout that is already the photo's (issue 12, docs/quality.md). () for none.
+    final_only_style_layers: tuple[str, ...] = ("conv5_1",)
+    # Deviation: each pyramid level starts from the last one's picture upsampled; True adds the photo's
+    # detail that the smaller level could not hold (its Laplacian band), so the finer level
+    # starts from the photo's edges and windows, not from a blur the style fills with its own.
+    level_detail: bool = True
     # "gram" (the paper's) or "wasserstein": the squared Wasserstein-2 distance between Gaussian
     # fits of the features (mean and covariance; crowsonkb's style-transfer-pytorch), which
     # matches statistics rather than exact Gram matrices.
@@ -205,7 +232,7 @@ class StyleConfig:
         elif count == 1:
             iterations = (self.iterations,)
         else:
-            auto = AUTO_SCALE_ITERATIONS + (AUTO_SCALE_ITERATIONS[-1],) * count
+            auto = AUTO_SCALE_ITERATIONS + (AUTO_LATER_ITERATIONS,) * count
             iterations = tuple(min(self.iterations, n) for n in auto[:count])
         return list(zip(sizes, iterations, strict=True))
 
@@ -235,6 +262,31 @@ class StyleConfig:
         if levels <= 1 or self.coarse_content_boost == 1.0:
             return self.content_weight
         return self.content_weight * self.coarse_content_boost ** ((levels - level) / (levels - 1))
+
+    def effective_style_layer_weights(self) -> tuple[float, ...]:
+        """w_l of each style layer as the objective weighs it at the final level:
+        `style_layer_weights` (None: 1 each), times `stroke_weight` except for the
+        `final_only_style_layers`."""
+        weights = self.style_layer_weights or (1.0,) * len(self.style_layers)
+        final_only = set(self.final_only_style_layers)
+        return tuple(
+            w if layer in final_only else w * self.stroke_weight
+            for layer, w in zip(self.style_layers, weights, strict=True)
+        )
+
+    def at_level(self, level: int, levels: int) -> StyleConfig:
+        """The objective's settings at pyramid level ``level`` (1 = coarsest) of ``levels``: alpha
+        boosted (`content_weight_at`), the style layer weights made explicit, and below the final
+        level the `final_only_style_layers` at 0."""
+        final_only = set(self.final_only_style_layers)
+        weights = tuple(
+            0.0 if level < levels and layer in final_only else w
+            for layer, w in zip(self.style_layers, self.effective_style_layer_weights(), strict=True)
+        )
+        return self.with_changes(
+            content_weight=self.content_weight_at(level, levels), style_layer_weights=weights,
+            stroke_weight=1.0, final_only_style_layers=(),
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready settings (tuples become lists)."""
@@ -318,6 +370,8 @@ def validate(config: StyleConfig) -> None:
     check_layer_names(config.style_layers, "style layer")
     _layer_weights("content_layer_weights", config.content_layer_weights, config.content_layers)
     _layer_weights("style_layer_weights", config.style_layer_weights, config.style_layers)
+    check_layer_names(config.final_only_style_layers, "final-only style layer")
+    _finite_number("stroke_weight", config.stroke_weight)
     if config.scales is not None:
         _positive_int("scales", config.scales, maximum=12)
     _finite_number("scale_ratio", config.scale_ratio, minimum=1.0, allow_equal=False)

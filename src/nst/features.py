@@ -51,13 +51,33 @@ def reference_image(size: int = 224, seed: int = 1508) -> torch.Tensor:
     return (0.5 + 0.18 * rgb).clamp(0, 1).unsqueeze(0)
 
 
+class BlurPool2d(nn.Module):
+    """Average pooling without aliasing: a [1, 3, 3, 1] binomial blur (4x4, edges replicated) at
+    stride 2, centred where a 2x2 average is and giving its output size (Zhang 2019, "Making
+    convolutional networks shift-invariant again"). A 2x2 average sends each output's gradient
+    back to its own 2x2 block only, so through four pools the deepest style layers push the
+    picture in 16 px blocks and leave a regular grid of dots in flat areas (issue 12); the
+    overlapping blur spreads it smoothly."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        taps = torch.tensor([1.0, 3.0, 3.0, 1.0])
+        kernel = torch.outer(taps, taps) / 64.0
+        self.register_buffer("kernel", kernel.expand(channels, 1, 4, 4).contiguous(), persistent=False)
+        self.channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
+        return nn.functional.conv2d(x, self.kernel, stride=2, groups=self.channels)
+
+
 class VGG19Features(nn.Module):
     """Frozen VGG-19 trunk returning {layer name: feature map} for the requested layers.
 
     Args:
         weights: conv weights and their preprocessing (`nst.weights.load_weights`).
         layers: names to return, e.g. ``("conv4_2", "conv1_1")``.
-        pooling: "avg" (the paper's choice) or "max" (VGG's own).
+        pooling: "avg" (the paper's choice), "max" (VGG's own) or "blur" (`BlurPool2d`).
         calibrate: scale each layer to `FEATURE_RMS` on `reference_image` (see module doc);
             False returns the network's raw responses.
         padding: the convolutions' padding mode: "zeros" (VGG's own), "reflect" or "replicate".
@@ -101,6 +121,8 @@ class VGG19Features(nn.Module):
                 in_channels = weight.shape[0]
             elif name.startswith("relu"):
                 modules.append(nn.ReLU(inplace=False))
+            elif pooling == "blur":
+                modules.append(BlurPool2d(in_channels))
             else:
                 pool = nn.AvgPool2d if pooling == "avg" else nn.MaxPool2d
                 modules.append(pool(kernel_size=2, stride=2))

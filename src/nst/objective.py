@@ -83,7 +83,7 @@ class Objective:
         self.regions: dict[str, torch.Tensor] = {}
         self.region_targets: dict[str, list[torch.Tensor]] = {}
         self.content_weights = config.content_layer_weights or (1.0,) * len(config.content_layers)
-        self.style_weights = config.style_layer_weights or (1.0,) * len(config.style_layers)
+        self.style_weights = config.effective_style_layer_weights()
         blend = list(style_blend) if style_blend is not None else [1.0 / len(styles)] * len(styles)
         with torch.no_grad():
             content_features = extractor(content)

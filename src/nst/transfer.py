@@ -238,9 +238,9 @@ def transfer_style(
             content_t = load_image(content_full, size).to(device)
             style_side = config.style_longest_side(size, plan[-1][0])
             style_ts = [load_image(s, style_side).to(device) for s in styles_full]
-            # The objective of this level (alpha may be boosted at coarse levels); the loop's
-            # other settings are the run's.
-            level_config = config.with_changes(content_weight=config.content_weight_at(index, len(plan)))
+            # The objective of this level (alpha and the style layer weights may differ at coarse
+            # levels); the loop's other settings are the run's.
+            level_config = config.at_level(index, len(plan))
             target_content, style_ts = _colour_inputs(config, content_t, style_ts)
             if index != run.scale:  # a new scale, not the one a checkpoint stopped in
                 if outcome is None and run.image is None:
@@ -249,9 +249,7 @@ def transfer_style(
                 else:
                     previous = outcome.image if outcome is not None else run.best_image
                     assert previous is not None
-                    start = torch.nn.functional.interpolate(
-                        previous, size=target_content.shape[-2:], mode="bicubic", align_corners=False
-                    ).clamp(0, 1)
+                    start = _next_level_start(config, previous, target_content)
                 run.begin_scale(index, start, initial_lr(config))
             elif run.image is not None and run.image.shape[-2:] != target_content.shape[-2:]:
                 raise InputError("the checkpoint's image does not have this run's size; start again")
@@ -296,6 +294,20 @@ def transfer_style(
         failed=outcome.failed,
         events=list(run.events),
     )
+
+
+def _next_level_start(config: StyleConfig, previous: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The start of a pyramid level: the last level's picture, upsampled (bicubic) to the size of
+    ``content``, plus (with `StyleConfig.level_detail`) the photo's detail that the last level
+    was too small to hold, so the level repaints the photo's fine edges instead of inventing them."""
+    def resize(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
+        smaller = size[0] < x.shape[-2]  # antialiasing only when shrinking (it changes the kernel)
+        return torch.nn.functional.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=smaller)
+
+    start = resize(previous, content.shape[-2:])
+    if config.level_detail:
+        start = start + content - resize(resize(content, previous.shape[-2:]), content.shape[-2:])
+    return start.clamp(0, 1)
 
 
 def _finished_image(

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import nst
 from nst.atomic import write_atomically
-from nst.config import COARSE_STYLE_MODES, PADDINGS, PRESETS, STYLE_LOSSES, StyleConfig
+from nst.config import COARSE_STYLE_MODES, PADDINGS, POOLINGS, PRESETS, STYLE_LOSSES, StyleConfig
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULTS = StyleConfig()
@@ -54,6 +54,13 @@ def _csv(kind: Callable[[str], Any], name: str) -> Callable[[str], tuple[Any, ..
             raise argparse.ArgumentTypeError(f"{name} has a value that is not a number: {text!r}") from None
 
     return parse
+
+
+def _layer_list(text: str) -> tuple[str, ...]:
+    """'conv5_1,conv4_1' -> the names; 'none' (or nothing) -> ()."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    return _csv(str, "--final-only-style-layers")(text)
 
 
 def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -137,7 +144,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         "--style-layer-weights",
         type=_csv(float, "--style-layer-weights"),
         default=d.style_layer_weights,
-        help="one per style layer (default: all 1)",
+        help="one per style layer (default: all 1; see --stroke-weight)",
     )
     g.add_argument(
         "--tv-weight",
@@ -147,7 +154,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--pooling",
-        choices=("avg", "max"),
+        choices=POOLINGS,
         default=d.pooling,
         help=f"VGG pooling (default: {d.pooling}, as the paper recommends)",
     )
@@ -195,7 +202,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         type=_number(int),
         default=d.scales,
         help="coarse-to-fine pyramid levels ending at --size; 1 is the paper's single scale "
-        "(default: auto, a ladder from about 90 px)",
+        "(default: auto, a ladder from about 128 px)",
     )
     g.add_argument(
         "--scale-ratio",
@@ -207,7 +214,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         "--scale-iterations",
         type=_csv(int, "--scale-iterations"),
         default=d.scale_iterations,
-        help="iterations per level, coarsest first; needs --scales (default: auto: 150, 80, then 40 per level)",
+        help="iterations per level, coarsest first; needs --scales (default: auto: 100, 60, 60, then 40 per level)",
     )
     g.add_argument(
         "--style-scale",
@@ -234,6 +241,27 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         default=d.coarse_content_boost,
         help="content weight at the coarsest level as a multiple of --content-weight, falling to 1 "
         f"at the final level (default: {d.coarse_content_boost:g})",
+    )
+    g.add_argument(
+        "--stroke-weight",
+        type=_number(float),
+        default=d.stroke_weight,
+        help="weight of the style layers other than the final-only ones, times their layer weight "
+        f"(default: {d.stroke_weight:g}; the paper: 1)",
+    )
+    g.add_argument(
+        "--final-only-style-layers",
+        type=_layer_list,
+        default=d.final_only_style_layers,
+        help="style layers used at the final pyramid level only, comma-separated, or 'none' "
+        f"(default: {','.join(d.final_only_style_layers) or 'none'})",
+    )
+    g.add_argument(
+        "--level-detail",
+        action=argparse.BooleanOptionalAction,
+        default=d.level_detail,
+        help="start each pyramid level with the photo's detail the smaller level could not hold "
+        f"(default: {'on' if d.level_detail else 'off'})",
     )
     g.add_argument(
         "--style-loss",
@@ -388,8 +416,10 @@ def config_from_args(args: argparse.Namespace) -> StyleConfig:
 
 
 def given_options(argv: Sequence[str]) -> set[str]:
-    """Destinations of the long options present in ``argv`` (``--style-weight 5`` -> style_weight)."""
-    return {a[2:].split("=", 1)[0].replace("-", "_") for a in argv if a.startswith("--")}
+    """Destinations of the long options present in ``argv`` (``--style-weight 5`` -> style_weight,
+    ``--no-level-detail`` -> level_detail)."""
+    names = {a[2:].split("=", 1)[0].replace("-", "_") for a in argv if a.startswith("--")}
+    return names | {n[3:] for n in names if n.startswith("no_")}
 
 
 def resolve_device(name: str) -> str:

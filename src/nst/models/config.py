@@ -2,7 +2,8 @@
 
 The losses are nst's own (calibrated VGG-19 features, the paper's content and Gram style losses,
 a little total variation): the layers and the total-variation weight come from `StyleConfig`, so
-a model and an optimisation aim at the same kind of picture. What differs from Johnson et al.
+a model and an optimisation aim at the same kind of picture; layer weights and pooling are the
+paper's (see their comment). What differs from Johnson et al.
 (2016) and why is in each field's comment and in README "Instant style".
 """
 
@@ -39,9 +40,13 @@ class TrainConfig:
     # but lost faces and windows (Johnson et al. use relu2_2 alone).
     content_layers: tuple[str, ...] = ("conv2_2", *_STYLE.content_layers)
     style_layers: tuple[str, ...] = _STYLE.style_layers
-    style_layer_weights: tuple[float, ...] | None = _STYLE.style_layer_weights
+    # Unit layer weights and average pooling, the paper's, as the shipped models were trained
+    # (their fine-tunings set their own weights). Not StyleConfig's: its layer weights serve a
+    # coarse-to-fine optimisation (conv5_1 off at the coarse levels, issue 12), which a network
+    # trained at one scale does not have; its "blur" pooling has not been tried for training.
+    style_layer_weights: tuple[float, ...] | None = None
     tv_weight: float = _STYLE.tv_weight
-    pooling: str = _STYLE.pooling
+    pooling: str = "avg"
     weights: str = _STYLE.weights
     # The painting's longest side in px when its Gram matrices are taken: sets the size of the
     # brush strokes the model paints, in pixels of its output. 512: strokes as in a 512 px
