@@ -141,7 +141,8 @@ class StyleConfig:
     # `scales` sizes, each `scale_ratio` times the last, ending at `size`; every result is upsampled
     # as the next start. 1 is the paper's single scale. Deviation: None (the default) chooses a
     # ladder whose coarsest level is about 128 px (`AUTO_COARSEST_SIZE`): coarse to fine lays out
-    # large structures better and costs a tenth of the paper's 1000 iterations (docs/performance.md).
+    # large structures better and takes an eighth of the time of a plain 1000-iteration loop
+    # (docs/performance.md).
     scales: int | None = None
     scale_ratio: float = 2**0.5
     # Iterations at each scale, coarsest first. None: with one scale, `iterations`; with several,
