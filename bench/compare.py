@@ -109,9 +109,11 @@ def run_nst(size: int, content: str, style: str, preset: str | None, out: Path) 
     # The run's own losses are on the scoring objective's scale only if its final level
     # optimises that objective; otherwise only the saved picture is scored.
     scored = scoring_config(size)
-    same_objective = all(
+    # (The style layer weights as the final level applies them: stroke_weight and the final-only
+    # layers change them without changing `style_layer_weights`.)
+    same_objective = config.effective_style_layer_weights() == scored.effective_style_layer_weights() and all(
         getattr(config, name) == getattr(scored, name)
-        for name in ("content_weight", "style_weight", "style_layer_weights", "tv_weight", "pooling",
+        for name in ("content_weight", "style_weight", "content_layer_weights", "tv_weight", "pooling",
                      "content_layers", "style_layers", "style_loss", "padding", "weights")
     )  # fmt: skip
     curve: list[tuple[float, float]] = []
