@@ -23,9 +23,10 @@ def scoring_config(size: int) -> nst.StyleConfig:
     return nst.StyleConfig.preset("paper").with_changes(size=size, tv_weight=0.01)
 
 
-def previous_defaults(size: int) -> nst.StyleConfig:
+def previous_defaults(size: int, coarsest: int = PREVIOUS_COARSEST) -> nst.StyleConfig:
+    """The previous defaults at ``size``; ``coarsest`` moves where their pyramid starts."""
     ratio = 2**0.5
-    levels = 1 + max(0, math.floor(math.log(size / PREVIOUS_COARSEST) / math.log(ratio) + 1e-9))
+    levels = 1 + max(0, math.floor(math.log(size / coarsest) / math.log(ratio) + 1e-9))
     iterations = (PREVIOUS_ITERATIONS + (PREVIOUS_ITERATIONS[-1],) * levels)[:levels]
     return nst.StyleConfig.preset("paper").with_changes(
         size=size, tv_weight=0.01, scales=levels, scale_ratio=ratio, scale_iterations=iterations

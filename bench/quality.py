@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baselines import PREVIOUS_ITERATIONS, previous_defaults, scoring_config  # noqa: E402
+from baselines import previous_defaults, scoring_config  # noqa: E402
 from grain import flat_band_energy, grid_pattern  # noqa: E402
 from measures import structure, style_distance, texture_distance  # noqa: E402
 
@@ -64,9 +63,7 @@ def _previous(size: int, **changes: object) -> nst.StyleConfig:
 
 def _start_at(size: int, coarsest: int, **changes: object) -> nst.StyleConfig:
     """The previous pyramid (sqrt 2 ladder, 150/80/40 iterations) but starting near ``coarsest`` px."""
-    levels = 1 + max(0, math.floor(math.log(size / coarsest) / math.log(2**0.5) + 1e-9))
-    iterations = (PREVIOUS_ITERATIONS + (PREVIOUS_ITERATIONS[-1],) * levels)[:levels]
-    return _previous(size, scales=levels, scale_iterations=iterations, **changes)
+    return previous_defaults(size, coarsest).with_changes(**changes)
 
 
 def _keep_layout(
@@ -183,7 +180,7 @@ def run_cell(
     """Stylize one pair with one configuration, save the picture, measure it."""
     import torch
 
-    key = (config.weights, config.pooling, config.padding, config.content_layers, config.style_layers)
+    key = config.extractor_key()
     if key not in extractors:
         extractors[key] = nst.build_extractor(config)
     started, cpu_started = time.perf_counter(), time.process_time()
