@@ -55,9 +55,9 @@ class BlurPool2d(nn.Module):
     """Average pooling without aliasing: a [1, 3, 3, 1] binomial blur (4x4, edges replicated) at
     stride 2, centred where a 2x2 average is and giving its output size (Zhang 2019, "Making
     convolutional networks shift-invariant again"). A 2x2 average sends each output's gradient
-    back to its own 2x2 block only, so through four pools the deepest style layers push the
-    picture in 16 px blocks and leave a regular grid of dots in flat areas (issue 12); the
-    overlapping blur spreads it smoothly."""
+    back to its own 2x2 block only; the overlapping blur spreads it smoothly. Tried against the
+    dots issue 12 finds on flat areas: they stayed (they come from the shallow style layers, not
+    from the pooling; docs/quality.md, "The grid"), so it is an option, not the default."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
