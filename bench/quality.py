@@ -9,8 +9,10 @@ content x style pair, runs nst through the public API and records in OUT/<size>/
   scores it), so configurations whose losses differ can be compared on one scale;
 * style_distance and texture_distance to the painting, and structure (SSIM of the blurred
   luminance, sigma 2 px at 256 px) against the photo (bench/measures.py);
+* style_distance_max: style_distance in the max-pooling network (the mean of the two is the
+  style measure between configurations whose pooling differs: bench/measures.py);
 * grid: the amplitude of a periodic pattern at the pooling periods in the photo's flat areas
-  (bench/grain.py, `grid_pattern`).
+  (bench/grain.py, `grid_pattern`), and dots: isolated dots per 1000 flat pixels (`dot_density`).
 
 A cell whose JSON exists is skipped, so an interrupted panel resumes where it stopped and a slow
 configuration (the paper's 1000 iterations) can be completed later. Contact sheets
@@ -21,6 +23,7 @@ configuration (the paper's 1000 iterations) can be completed later. Contact shee
     python bench/quality.py --size 256 --pairs 'tubingen~picasso*' 'tubingen~starry*'
     python bench/quality.py --size 256 --extra-photos 4 --configs default  # + 4 BSDS500 photos
     python bench/quality.py --size 256 --report-only                       # tables and sheets only
+    python bench/quality.py --size 256 --remeasure                         # add newer measures to old cells
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import previous_defaults, scoring_config  # noqa: E402
-from grain import flat_band_energy, grid_pattern  # noqa: E402
+from grain import dot_density, flat_band_energy, grid_pattern  # noqa: E402
 from measures import structure, style_distance, texture_distance  # noqa: E402
 
 import nst  # noqa: E402
@@ -132,6 +135,19 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     # weight, or more total variation.
     "default-conv1": lambda size: nst.StyleConfig(style_layer_weights=(1 / 3, 1.0, 1.0, 1.0, 1.0)),
     "default-tv0.03": lambda size: nst.StyleConfig(tv_weight=0.03),
+    # Issue 12's defaults of the third session: average pooling, beta 1e4. conv5_1 at the final
+    # level paints dots on flat areas through average pooling; VGG's own max pooling does not,
+    # and needs a larger beta for the same style (docs/quality.md, "The grid, fourth session").
+    "default-avg": lambda size: nst.StyleConfig(pooling="avg", style_weight=1e4, coarse_content_boost=16.0),
+    "default-avg-no5": lambda size: nst.StyleConfig(
+        pooling="avg", style_weight=1e4, coarse_content_boost=16.0, style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1"),
+        final_only_style_layers=(),
+    ),  # fmt: skip
+    "max-s2": lambda size: nst.StyleConfig(pooling="max", style_weight=2e4),
+    "max-s3": lambda size: nst.StyleConfig(pooling="max", style_weight=3e4),
+    "max-s2.5": lambda size: nst.StyleConfig(pooling="max", style_weight=2.5e4),
+    "max-s3-boost32": lambda size: nst.StyleConfig(pooling="max", style_weight=3e4, coarse_content_boost=32.0),
+    "max-s3-x2.5": lambda size: nst.StyleConfig(pooling="max", style_weight=3e4, stroke_weight=2.5),
 }
 
 
@@ -201,11 +217,20 @@ def run_cell(
         "stop_reason": result.stop_reason,
         "losses": result.losses.to_dict(),
         "common_objective": common(picture, photo, painting),
-        "style_distance": style_distance(picture, painting_image),
-        "texture_distance": texture_distance(picture, painting_image),
-        "structure": structure(picture, photo_image),
-        "grid": grid_pattern(picture, photo_image),
-        "flat_band": flat_band_energy(picture, photo_image),
+        **measure(picture, photo_image, painting_image),
+    }
+
+
+def measure(picture: Image.Image, photo: Image.Image, painting: Image.Image) -> dict:
+    """The picture measures of a cell (`run_cell`; `--remeasure` recomputes them from the PNG)."""
+    return {
+        "style_distance": style_distance(picture, painting),
+        "style_distance_max": style_distance(picture, painting, "max"),
+        "texture_distance": texture_distance(picture, painting),
+        "structure": structure(picture, photo),
+        "grid": grid_pattern(picture, photo),
+        "flat_band": flat_band_energy(picture, photo),
+        "dots": dot_density(picture, photo),
     }
 
 
@@ -220,12 +245,25 @@ def _grid_max(cell: dict) -> float:
     return max(cell["grid"]["amplitude"].values())
 
 
+def _mean(cells: dict[str, dict], key: str, digits: int = 3) -> str:
+    """The mean of one measure over cells, blank when a cell predates it (see --remeasure)."""
+    values = [_value(c, key) for c in cells.values()]
+    return "" if None in values else f"{sum(values) / len(values):.{digits}f}"  # type: ignore[arg-type]
+
+
+def _value(cell: dict, key: str) -> float | None:
+    if key == "style_both":
+        return (cell["style_distance"] + cell["style_distance_max"]) / 2 if "style_distance_max" in cell else None
+    return cell.get(key)
+
+
 def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: list[str]) -> str:
     """Markdown: one row per configuration (means over the pairs it has), then structure and
     style distance per pair."""
     lines = [
-        "| config | cells | seconds | CPU s | structure mean | structure min (pair) | style dist | texture dist | grid (1/255) |",
-        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| config | cells | seconds | CPU s | structure mean | structure min (pair) | style dist | style (max net) "
+        "| style (both) | texture dist | grid (1/255) | dots |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in configs:
         mine = {p: cells[(name, p)] for p in pair_names if (name, p) in cells}
@@ -239,21 +277,24 @@ def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: 
             f"| {sum(c['structure'] for c in mine.values()) / n:.3f} "
             f"| {mine[worst]['structure']:.3f} ({worst}) "
             f"| {sum(c['style_distance'] for c in mine.values()) / n:.3f} "
+            f"| {_mean(mine, 'style_distance_max')} | {_mean(mine, 'style_both')} "
             f"| {sum(c['texture_distance'] for c in mine.values()) / n:.3f} "
-            f"| {sum(_grid_max(c) for c in mine.values()) / n:.2f} |"
+            f"| {sum(_grid_max(c) for c in mine.values()) / n:.2f} | {_mean(mine, 'dots', 2)} |"
         )
     shown = [c for c in configs if any((c, p) in cells for p in pair_names)]
-    lines += ["", "structure / style distance / CPU seconds per pair:", "",
+    lines += ["", "structure / style distance (both networks where measured, else average pooling's) / dots / CPU seconds per pair:", "",
               "| pair | " + " | ".join(shown) + " |", "| --- |" + " ---: |" * len(shown)]  # fmt: skip
     for pair in pair_names:
         row = []
         for name in shown:
             c = cells.get((name, pair))
-            row.append(
-                f"{c['structure']:.3f} / {c['style_distance']:.3f} / {c.get('cpu_seconds', 0):.0f}"
-                if c
-                else ""
-            )
+            if c is None:
+                row.append("")
+                continue
+            both, dots = _value(c, "style_both"), c.get("dots")
+            style = f"{both:.3f}" if both is not None else f"{c['style_distance']:.3f} (avg)"
+            dots_text = f"{dots:.1f}" if dots is not None else "-"
+            row.append(f"{c['structure']:.3f} / {style} / {dots_text} / {c.get('cpu_seconds', 0):.0f}")
         if any(row):
             lines.append(f"| {pair} | " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -295,7 +336,9 @@ def draw_sheets(
 ) -> None:
     def label(name: str, pair: str) -> str:
         c = cells.get((name, pair))
-        return f"str {c['structure']:.2f} sty {c['style_distance']:.2f}" if c else "(not run)"
+        both = _value(c, "style_both") if c else None
+        style = f"both {both:.2f}" if both is not None else f"sty {c['style_distance']:.2f}" if c else ""
+        return f"str {c['structure']:.2f} {style}" if c else "(not run)"
 
     photos = list(dict.fromkeys(p.split("~")[0] for p in pair_names))
     paintings = list(dict.fromkeys(p.split("~")[1] for p in pair_names))
@@ -328,6 +371,7 @@ def main() -> int:
     parser.add_argument("--out", default="runs/quality")
     parser.add_argument("--report-only", action="store_true", help="no new runs: tables and sheets")
     parser.add_argument("--force", action="store_true", help="rerun cells that already have results")
+    parser.add_argument("--remeasure", action="store_true", help="recompute the picture measures of the --configs' existing cells from their PNGs (no runs)")
     parser.add_argument("--threads", type=int, help="torch threads (1 is fastest on a busy machine)")
     parser.add_argument("--sheet-configs", nargs="+", choices=list(CONFIGS), help="configurations to draw (default: all)")
     args = parser.parse_args()
@@ -341,7 +385,16 @@ def main() -> int:
     panel = pairs(args.extra_photos)
     pair_names = selected(list(panel), args.pairs)
     root = Path(args.out) / str(args.size)
-    if not args.report_only:
+    if args.remeasure:
+        for pair in pair_names:
+            photo, painting = (Image.open(p).convert("RGB") for p in panel[pair])
+            for path in [root / name / f"{pair}.json" for name in args.configs]:
+                if not path.is_file():
+                    continue
+                cell = json.loads(path.read_text())
+                cell.update(measure(Image.open(path.with_suffix(".png")).convert("RGB"), photo, painting))
+                path.write_text(json.dumps(cell, indent=1))
+    elif not args.report_only:
         common = CommonObjective(args.size)
         extractors: dict = {}
         for pair in pair_names:  # pair-major: each pair's comparison is complete before the next

@@ -161,6 +161,28 @@ def test_grid_measure_finds_a_pixel_locked_grid():
     assert math.isfinite(dotted["amplitude"]["16"])
 
 
+def test_dot_density_counts_dots_but_not_strokes():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from grain import dot_density
+
+    gen = np.random.default_rng(0)
+    flat = np.full((64, 96), 128.0) + gen.normal(0, 1, (64, 96))
+    dotted, stroked = flat.copy(), flat.copy()
+    for y in range(6, 60, 10):
+        for x in range(6, 92, 10):
+            y0, x0 = y + int(gen.integers(-2, 3)), x + int(gen.integers(-2, 3))  # a loose lattice
+            dotted[y0 - 1 : y0 + 2, x0 - 1 : x0 + 2] += 25  # 3 px dots
+    for y in range(6, 60, 9):
+        stroked[y : y + 2, 4:92] += 25  # long strokes, 2 px wide: as strong, but not dots
+    photo = Image.fromarray(np.full((64, 96, 3), 128, np.uint8))
+    clean, dots, strokes = (
+        dot_density(Image.fromarray(a.astype(np.uint8)).convert("RGB"), photo) for a in (flat, dotted, stroked)
+    )
+    assert clean == 0.0
+    assert dots > 6.0  # 54 dots in 6144 flat pixels: 8.8 per 1000
+    assert strokes < dots / 4
+
+
 def test_flat_band_energy_sees_dots_off_the_pixel_grid():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from grain import flat_band_energy

@@ -98,9 +98,11 @@ class StyleConfig:
     # Longest side of the output in pixels. None: 512 on a GPU, 128 on the CPU (resolved by
     # `resolve_size`), because 1000 L-BFGS iterations at 512 px take about 40 minutes on 2 cores.
     size: int | None = None
-    # alpha and beta of the paper's total loss alpha * L_content + beta * L_style.
+    # alpha and beta of the paper's total loss alpha * L_content + beta * L_style. Deviation:
+    # beta 3e4, not 1e4, because max pooling (below) needs about three times the paper's beta for
+    # as much of the painting (issue 12, docs/quality.md "The grid, fourth session").
     content_weight: float = 1.0
-    style_weight: float = 1e4
+    style_weight: float = 3e4
     content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
     style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
     # w_l of the paper, one per layer; None means 1 for every layer (the paper's choice).
@@ -116,9 +118,13 @@ class StyleConfig:
     # flat regions (fine-texture energy 0.94 -> 0.56 of the painting's on brad_pitt x the_scream)
     # while the style and content losses move by 1-4% (bench/grain.py, docs/gallery.md).
     tv_weight: float = 0.01
-    # Gatys et al.: "replacing the max-pooling operation by average pooling improves the gradient
-    # flow and one obtains slightly more appealing results".
-    pooling: str = "avg"
+    # Deviation: VGG's own max pooling, not the paper's average pooling ("improves the gradient
+    # flow and one obtains slightly more appealing results", Gatys et al.). Measured on the quality
+    # panel, average pooling is what lets conv5_1 paint a lattice of dots over flat areas (a wall,
+    # a sky); max pooling leaves them clean and keeps its large strokes (with beta 3e4 and a
+    # coarse content boost of 32, more of the photo and of the painting than the third session's
+    # average-pooling defaults). Issue 12, docs/quality.md "The grid, fourth session".
+    pooling: str = "max"
     optimizer: str = "lbfgs"
     # Upper bound; the loop stops earlier on convergence (see `tolerance`).
     iterations: int = 1000
@@ -158,10 +164,12 @@ class StyleConfig:
     # levels match the statistics of strokes, not of objects (issue 12, docs/quality.md).
     coarse_style: str = "final"
     # Content weight at the coarsest pyramid level, as a multiple of `content_weight`; the
-    # multiple falls geometrically to 1 at the final level. Deviation, 16: holds the photo's
+    # multiple falls geometrically to 1 at the final level. Deviation, 32: holds the photo's
     # layout while the composition forms (coarse levels) and leaves the final balance the
-    # configured one (4 still let Picasso's eyes into Tübingen; 64 lost style; docs/quality.md).
-    coarse_content_boost: float = 16.0
+    # configured one (4 still let Picasso's eyes into Tübingen; with average pooling and beta 1e4
+    # 16 was best and 64 lost style; with max pooling and beta 3e4, 32 keeps brad_pitt's face and
+    # no eye in Hoover Tower's sky; docs/quality.md).
+    coarse_content_boost: float = 32.0
     # Style layers that act at the final pyramid level only (weight 0 below it). Deviation: the
     # coarse levels settle the layout, and there conv5_1, which sees a painting's objects whole,
     # painted Picasso's face over Tübingen; at the final level it only adds large strokes to a

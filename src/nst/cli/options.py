@@ -156,7 +156,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         "--pooling",
         choices=POOLINGS,
         default=d.pooling,
-        help=f"VGG pooling (default: {d.pooling}, as the paper recommends)",
+        help=f"VGG pooling (default: {d.pooling}; avg is the paper's choice and paints dots on flat areas)",
     )
     g.add_argument(
         "--optimizer", choices=("lbfgs", "adam"), default=d.optimizer, help=f"(default: {d.optimizer})"
