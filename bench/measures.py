@@ -5,8 +5,8 @@
   painting's Gram norm, averaged. 0 is the painting's statistics; a photo scores about 1. Lower
   is more of the painting's style. (nst's models are trained on this network, so the measure
   favours them somewhat; bench/instant.py also shows the pictures.)
-  `style_distance_both` averages it over the average- and the max-pooling network, to compare
-  configurations that optimise through different poolings.
+  With ``pooling="max"`` it is measured in the max-pooling network instead; bench/quality.py's
+  "style (both)" is the mean of the two, to compare configurations whose pooling differs.
 * Structure: SSIM (Wang et al. 2004) of the Gaussian-blurred luminance of picture and photo, both
   at 256 px on the longest side, blur sigma 2 px. The blur removes brush texture, so it scores
   moved, lost or invented shapes, not strokes: 1 is the photo's layout kept exactly.
@@ -47,16 +47,6 @@ def style_distance(picture: Image.Image, painting: Image.Image, pooling: str = "
     painting = resize_longest(painting.convert("RGB"), max(picture.size))
     mine, target = _grams(picture.convert("RGB"), pooling), _grams(painting, pooling)
     return float(sum((mine[k] - target[k]).norm() / target[k].norm() for k in target) / len(target))
-
-
-def style_distance_both(picture: Image.Image, painting: Image.Image) -> float:
-    """The mean of `style_distance` in the average-pooling and the max-pooling network.
-
-    A picture optimised through one network scores better in that network than the eye sees:
-    the same brad_pitt x The Scream pictures measure 0.173 (average pooling) and 0.250 (max
-    pooling) in the first, 0.240 and 0.157 in the second (docs/quality.md, "The grid, fourth
-    session"). Comparing configurations whose pooling differs needs both."""
-    return (style_distance(picture, painting, "avg") + style_distance(picture, painting, "max")) / 2
 
 
 def texture_distance(picture: Image.Image, painting: Image.Image) -> float:

@@ -252,6 +252,10 @@ def _mean(cells: dict[str, dict], key: str, digits: int = 3) -> str:
 
 
 def _value(cell: dict, key: str) -> float | None:
+    """A cell's measure; "style_both" is the mean of its style distance in the average- and the
+    max-pooling network: a picture optimised through one network scores better in it than the eye
+    sees (docs/quality.md, "The grid, fourth session"), so configurations whose pooling differs
+    are compared on both."""
     if key == "style_both":
         return (cell["style_distance"] + cell["style_distance_max"]) / 2 if "style_distance_max" in cell else None
     return cell.get(key)

@@ -56,8 +56,8 @@ class BlurPool2d(nn.Module):
     stride 2, centred where a 2x2 average is and giving its output size (Zhang 2019, "Making
     convolutional networks shift-invariant again"). A 2x2 average sends each output's gradient
     back to its own 2x2 block only; the overlapping blur spreads it smoothly. Tried against the
-    dots issue 12 finds on flat areas: they stayed (they come from the shallow style layers, not
-    from the pooling; docs/quality.md, "The grid"), so it is an option, not the default."""
+    dots issue 12 finds on flat areas: they stayed (conv5_1 paints them through any averaging
+    pooling; max pooling, the default, does not: docs/quality.md, "The grid"), so it is an option."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
