@@ -148,6 +148,12 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "max-s2.5": lambda size: nst.StyleConfig(pooling="max", style_weight=2.5e4),
     "max-s3-boost32": lambda size: nst.StyleConfig(pooling="max", style_weight=3e4, coarse_content_boost=32.0),
     "max-s3-x2.5": lambda size: nst.StyleConfig(pooling="max", style_weight=3e4, stroke_weight=2.5),
+    # Fifth session: the pairs where today's defaults keep less of the photo than the paper
+    # (brad_pitt x Great Wave, Escher, Starry Night).
+    "c5-half": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.5)),
+    "boost64": lambda size: nst.StyleConfig(coarse_content_boost=64.0),
+    "s2.5": lambda size: nst.StyleConfig(style_weight=2.5e4),
+    "alpha1.5": lambda size: nst.StyleConfig(content_weight=1.5, coarse_content_boost=32.0 / 1.5),
 }
 
 
