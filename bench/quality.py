@@ -84,6 +84,21 @@ def _keep_layout(
     )  # fmt: skip
 
 
+def _third(**changes: object) -> nst.StyleConfig:
+    """Issue 12's defaults of the third session (average pooling, beta 1e4, content boost 16),
+    with ``changes``: pinned, so a rerun means what docs/quality.md reports."""
+    return nst.StyleConfig(**{**FOURTH, "pooling": "avg", "style_weight": 1e4, "coarse_content_boost": 16.0, **changes})
+
+
+#: Issue 12's defaults of the fourth and fifth sessions, where they differ from today's.
+FOURTH: dict[str, object] = {"pooling": "max", "style_weight": 3e4, "coarse_content_boost": 32.0, "laplacian_weight": 0.0}
+
+
+def _fourth(**changes: object) -> nst.StyleConfig:
+    """The fourth session's defaults with ``changes`` (pinned like `_third`)."""
+    return nst.StyleConfig(**{**FOURTH, **changes})
+
+
 #: Named configurations, each a function of the output size. "default" is today's StyleConfig();
 #: "previous" the defaults before issue 12; the candidates are changes to "previous".
 CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
@@ -133,30 +148,51 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "x3c6-s128-detail": lambda size: _keep_layout(size, 3.0, final5=1.0, boost=16.0, conv1=6.0, start=128, level_detail=True),
     # Against the dots in flat areas (docs/quality.md, "The grid"): conv1_1 without the stroke
     # weight, or more total variation.
-    "default-conv1": lambda size: nst.StyleConfig(style_layer_weights=(1 / 3, 1.0, 1.0, 1.0, 1.0)),
-    "default-tv0.03": lambda size: nst.StyleConfig(tv_weight=0.03),
+    "default-conv1": lambda size: _third(style_layer_weights=(1 / 3, 1.0, 1.0, 1.0, 1.0)),
+    "default-tv0.03": lambda size: _third(tv_weight=0.03),
     # Issue 12's defaults of the third session: average pooling, beta 1e4. conv5_1 at the final
     # level paints dots on flat areas through average pooling; VGG's own max pooling does not,
     # and needs a larger beta for the same style (docs/quality.md, "The grid, fourth session").
-    "default-avg": lambda size: nst.StyleConfig(pooling="avg", style_weight=1e4, coarse_content_boost=16.0),
-    "default-avg-no5": lambda size: nst.StyleConfig(
-        pooling="avg", style_weight=1e4, coarse_content_boost=16.0, style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1"),
-        final_only_style_layers=(),
-    ),  # fmt: skip
-    # Measured when the default boost was 16; pinned so that a rerun means what the docs report.
-    "max-s2": lambda size: nst.StyleConfig(pooling="max", style_weight=2e4, coarse_content_boost=16.0),
-    "max-s3": lambda size: nst.StyleConfig(pooling="max", style_weight=3e4, coarse_content_boost=16.0),
-    "max-s2.5": lambda size: nst.StyleConfig(pooling="max", style_weight=2.5e4, coarse_content_boost=16.0),
-    "max-s3-boost32": lambda size: nst.StyleConfig(pooling="max", style_weight=3e4, coarse_content_boost=32.0),
-    "max-s3-x2.5": lambda size: nst.StyleConfig(
-        pooling="max", style_weight=3e4, stroke_weight=2.5, coarse_content_boost=16.0
+    "default-avg": lambda size: _third(),
+    "default-avg-no5": lambda size: _third(
+        style_layers=("conv1_1", "conv2_1", "conv3_1", "conv4_1"), final_only_style_layers=()
     ),
-    # Fifth session: the pairs where today's defaults keep less of the photo than the paper
-    # (brad_pitt x Great Wave, Escher, Starry Night).
-    "c5-half": lambda size: nst.StyleConfig(style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.5)),
-    "boost64": lambda size: nst.StyleConfig(coarse_content_boost=64.0),
-    "s2.5": lambda size: nst.StyleConfig(style_weight=2.5e4),
-    "alpha1.5": lambda size: nst.StyleConfig(content_weight=1.5, coarse_content_boost=32.0 / 1.5),
+    # Measured when the default boost was 16; pinned so that a rerun means what the docs report.
+    "max-s2": lambda size: _fourth(style_weight=2e4, coarse_content_boost=16.0),
+    "max-s3": lambda size: _fourth(coarse_content_boost=16.0),
+    "max-s2.5": lambda size: _fourth(style_weight=2.5e4, coarse_content_boost=16.0),
+    "max-s3-boost32": lambda size: _fourth(),
+    "max-s3-x2.5": lambda size: _fourth(stroke_weight=2.5, coarse_content_boost=16.0),
+    # Issue 12's defaults of the fourth and fifth sessions: max pooling, beta 3e4, no Laplacian term.
+    "fourth": lambda size: _fourth(),
+    # Fifth session: the pairs where the fourth session's defaults kept less of the photo than the
+    # paper (brad_pitt x Great Wave, Escher, Starry Night).
+    "c5-half": lambda size: _fourth(style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.5)),
+    "boost64": lambda size: _fourth(coarse_content_boost=64.0),
+    "s2.5": lambda size: _fourth(style_weight=2.5e4),
+    "alpha1.5": lambda size: _fourth(content_weight=1.5, coarse_content_boost=32.0 / 1.5),
+    # Sixth session: a Laplacian term (Li et al. 2017) on the photo's outlines, averaged down to
+    # 32 px (or 64), and a larger beta to win back the style it costs. lap0.01-s4.5 became the
+    # defaults (docs/quality.md, "The defaults chosen (sixth session)").
+    "lap0.005": lambda size: _fourth(laplacian_weight=0.005),
+    "lap0.01": lambda size: _fourth(laplacian_weight=0.01),
+    "lap0.02": lambda size: _fourth(laplacian_weight=0.02),
+    "lap0.04": lambda size: _fourth(laplacian_weight=0.04),
+    "lap64-0.01": lambda size: _fourth(laplacian_weight=0.01, laplacian_size=64),
+    "lap0.01-s4": lambda size: _fourth(laplacian_weight=0.01, style_weight=4e4),
+    "lap0.02-s4": lambda size: _fourth(laplacian_weight=0.02, style_weight=4e4),
+    "lap0.01-s5": lambda size: _fourth(laplacian_weight=0.01, style_weight=5e4),
+    "lap0.01-s4.5": lambda size: _fourth(laplacian_weight=0.01, style_weight=4.5e4),
+    "lap0.015-s5": lambda size: _fourth(laplacian_weight=0.015, style_weight=5e4),
+    "lap64-0.01-s4.5": lambda size: _fourth(laplacian_weight=0.01, laplacian_size=64, style_weight=4.5e4),
+    "lap0.01-s4.5-c5half": lambda size: _fourth(
+        laplacian_weight=0.01, style_weight=4.5e4, style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.5)
+    ),
+    "lap64-0.01-s5": lambda size: _fourth(laplacian_weight=0.01, laplacian_size=64, style_weight=5e4),
+    "lap64-0.02-s5": lambda size: _fourth(laplacian_weight=0.02, laplacian_size=64, style_weight=5e4),
+    "lap0.01-x4": lambda size: _fourth(laplacian_weight=0.01, stroke_weight=4.0),
+    "lap0.01-x5": lambda size: _fourth(laplacian_weight=0.01, stroke_weight=5.0),
+    "lap0.01-s5-boost64": lambda size: _fourth(laplacian_weight=0.01, style_weight=5e4, coarse_content_boost=64.0),
 }
 
 

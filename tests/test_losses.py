@@ -50,6 +50,29 @@ def test_tv_loss_zero_for_flat_and_positive_for_edges():
     assert losses.tv_loss(edge).item() == pytest.approx(0.25 * 8 / 56)
 
 
+def test_laplacian_loss_sees_moved_outlines_not_tones():
+    photo = torch.full((1, 3, 32, 32), 0.3)
+    photo[..., 8:24, 8:24] = 0.8  # a bright square
+    target = losses.laplacian_target(photo, pool=2)
+    assert losses.laplacian_loss(photo, target, pool=2).item() == 0
+    # A uniform brightness change or a colour cast leaves the outlines where they are.
+    brighter = (photo + 0.1).clamp(0, 1)
+    tinted = photo * torch.tensor([1.0, 0.9, 0.5]).view(1, 3, 1, 1)
+    moved = torch.roll(photo, shifts=4, dims=-1)
+    assert losses.laplacian_loss(brighter, target, pool=2).item() == pytest.approx(0, abs=1e-10)
+    moved_error = losses.laplacian_loss(moved, target, pool=2).item()
+    assert moved_error > 1e-3
+    # The colour cast lowers the square's contrast (a smaller Laplacian), far less than moving it.
+    assert losses.laplacian_loss(tinted, target, pool=2).item() < 0.2 * moved_error
+
+
+def test_laplacian_target_averages_blocks_first():
+    stripes = torch.zeros(1, 3, 16, 16)
+    stripes[..., ::2] = 1.0  # brush-scale texture: gone after 2x2 averaging
+    assert losses.laplacian_target(stripes, pool=2).abs().max().item() == pytest.approx(0, abs=1e-6)
+    assert losses.laplacian_target(stripes, pool=1).abs().max().item() > 1
+
+
 def test_masked_gram_with_full_mask_is_the_per_position_gram():
     torch.manual_seed(1)
     f = torch.rand(1, 4, 5, 6)

@@ -47,6 +47,8 @@ def test_coarse_content_boost_falls_geometrically_to_one():
         ({"style_loss": "sliced"}, "style_loss"),
         ({"padding": "circular"}, "padding"),
         ({"style_loss": "wasserstein", "mask": "m.png"}, "masks"),
+        ({"laplacian_weight": -1.0}, "laplacian_weight"),
+        ({"laplacian_size": 0}, "laplacian_size"),
     ],
 )
 def test_bad_knob_values_are_refused(changes, message):
@@ -109,6 +111,38 @@ def test_wasserstein_loss_is_zero_on_its_target_and_has_a_finite_gradient():
     loss = losses.wasserstein_style_loss(other, mean, root)
     loss.backward()
     assert loss.item() > 0.1 and torch.isfinite(other.grad).all() and other.grad.abs().sum() > 0
+
+
+def test_the_laplacian_term_keeps_the_photos_outlines(extractor, images):
+    content, style = images
+
+    def outline_error(weight):
+        config = _config(laplacian_weight=weight, laplacian_size=20, scales=1)
+        result = nst.transfer_style(content, style, config, extractor=extractor)
+        pool = config.laplacian_pool(40)
+        target = losses.laplacian_target(content, pool)
+        return losses.laplacian_loss(result.tensor, target, pool).item(), result.losses
+
+    free, _ = outline_error(0.0)
+    kept, breakdown = outline_error(1.0)
+    assert kept < 0.5 * free
+    # The term is in the total the optimiser minimised, beside content, style and tv.
+    assert breakdown.laplacian > 0
+    parts = breakdown.content + breakdown.style + breakdown.tv + breakdown.laplacian
+    assert breakdown.total == pytest.approx(parts, rel=1e-5)
+
+
+def test_a_tile_sees_outlines_at_the_whole_pictures_scale(extractor, images):
+    from nst.objective import Objective
+
+    content, style = images
+    config = _config(laplacian_weight=0.01, laplacian_size=16)
+    tile = content[..., :16, :20]
+    whole = Objective(extractor, config, content, [style])
+    tiled = Objective(extractor, config, tile, [style], picture_size=max(content.shape[-2:]))
+    alone = Objective(extractor, config, tile, [style])
+    # 40 px picture / 16 px grid: 2 px blocks, in the picture and in each of its tiles alike.
+    assert whole.laplacian_pool == tiled.laplacian_pool == 2 and alone.laplacian_pool == 1
 
 
 def test_wasserstein_transfer_lowers_its_loss(extractor, images):
@@ -215,10 +249,14 @@ def test_a_checkpoint_from_before_issue_12_does_not_resume_with_the_new_defaults
 
     new = {"settings": nst.StyleConfig().to_dict()}
     # Written before the settings existed: it ran without a stroke weight or level detail.
-    keys = ("stroke_weight", "final_only_style_layers", "level_detail", "coarse_style", "coarse_content_boost")
+    keys = (
+        "stroke_weight", "final_only_style_layers", "level_detail", "coarse_style", "coarse_content_boost",
+        "laplacian_weight", "laplacian_size",
+    )  # fmt: skip
     old = {"settings": {k: v for k, v in new["settings"].items() if k not in keys}}
     mismatch = describe_mismatch(old, new)
     assert mismatch and "stroke_weight (1.0 -> 3.0)" in mismatch and "level_detail" in mismatch
+    assert f"laplacian_weight (0.0 -> {nst.StyleConfig().laplacian_weight!r})" in mismatch
     paper = {"settings": nst.StyleConfig.preset("paper").to_dict()}
     old_paper = {"settings": {k: v for k, v in paper["settings"].items() if k not in keys}}
     assert describe_mismatch(old_paper, paper) is None
@@ -242,6 +280,7 @@ def test_the_paper_preset_is_the_paper_whatever_the_defaults():
     paper = nst.StyleConfig.preset("paper")
     assert paper.scale_plan(256) == [(256, 1000)]  # one scale, up to 1000 L-BFGS iterations
     assert (paper.content_weight, paper.style_weight, paper.tv_weight) == (1.0, 1e4, 0.0)
+    assert paper.laplacian_weight == 0.0  # the paper's objective has no Laplacian term
     assert paper.style_layer_weights is None and paper.content_layer_weights is None
     assert paper.content_layers == ("conv4_2",)
     assert paper.style_layers == ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")

@@ -69,7 +69,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Exactly the paper: one scale, up to 1000 L-BFGS iterations, no total variation, unit layer
     # weights, average pooling; every default that deviates from it is set back here.
     "paper": {
-        "scales": 1, "iterations": 1000, "tv_weight": 0.0, "content_weight": 1.0, "style_weight": 1e4,
+        "scales": 1, "iterations": 1000, "tv_weight": 0.0, "laplacian_weight": 0.0, "content_weight": 1.0, "style_weight": 1e4,
         "style_layer_weights": None, "stroke_weight": 1.0, "final_only_style_layers": (), "pooling": "avg",
         "coarse_style": "level", "coarse_content_boost": 1.0, "level_detail": False,
     },  # fmt: skip
@@ -99,10 +99,13 @@ class StyleConfig:
     # `resolve_size`), because 1000 L-BFGS iterations at 512 px take about 40 minutes on 2 cores.
     size: int | None = None
     # alpha and beta of the paper's total loss alpha * L_content + beta * L_style. Deviation:
-    # beta 3e4, not 1e4, because max pooling (below) needs about three times the paper's beta for
-    # as much of the painting (issue 12, docs/quality.md "The grid, fourth session").
+    # beta 5e4, not 1e4: max pooling (below) needs about three times the paper's beta for as much
+    # of the painting (docs/quality.md "The grid, fourth session"), and the Laplacian term (below)
+    # holds the photo's outlines but takes some of the style: with it, brad_pitt x The Scream
+    # needs 5e4 to carry as much of the painting as before issue 12 (docs/quality.md "The
+    # defaults chosen (sixth session)").
     content_weight: float = 1.0
-    style_weight: float = 3e4
+    style_weight: float = 5e4
     content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
     style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
     # w_l of the paper, one per layer; None means 1 for every layer (the paper's choice).
@@ -118,12 +121,24 @@ class StyleConfig:
     # flat regions (fine-texture energy 0.94 -> 0.56 of the painting's on brad_pitt x the_scream)
     # while the style and content losses move by 1-4% (bench/grain.py, docs/gallery.md).
     tv_weight: float = 0.01
+    # Deviation: a Laplacian term (Li et al. 2017, "Laplacian-Steered Neural Style Transfer"):
+    # the squared difference between the Laplacians of the picture's and the photo's luminance,
+    # both averaged down to about `laplacian_size` px on the longest side. It holds outlines (a
+    # jaw, a roof line) where the photo has them and leaves colour, tone and brush strokes to the
+    # style. Without it the style bent brad_pitt's jaw into Great Wave's crests and kept less of
+    # the photo than the paper on 3 of 21 panel pairs; with it (and beta 5e4) every pair keeps at
+    # least the paper's structure (docs/quality.md "The defaults chosen (sixth session)"). At 32
+    # px it held only the largest outlines, and more beta painted Picasso's eye into Tübingen's
+    # sky; 64 px does not. 0 turns it off (the paper has none).
+    laplacian_weight: float = 0.01
+    laplacian_size: int = 64
     # Deviation: VGG's own max pooling, not the paper's average pooling ("improves the gradient
     # flow and one obtains slightly more appealing results", Gatys et al.). Measured on the quality
     # panel, average pooling is what lets conv5_1 paint a lattice of dots over flat areas (a wall,
     # a sky); max pooling leaves them clean and keeps its large strokes (with beta 3e4 and a
     # coarse content boost of 32, more of the photo and of the painting than the third session's
-    # average-pooling defaults). Issue 12, docs/quality.md "The grid, fourth session".
+    # average-pooling defaults; beta is 5e4 since the Laplacian term). Issue 12, docs/quality.md
+    # "The grid, fourth session".
     pooling: str = "max"
     optimizer: str = "lbfgs"
     # Upper bound; the loop stops earlier on convergence (see `tolerance`).
@@ -265,6 +280,10 @@ class StyleConfig:
         can share one VGG network (the layers as a set: their order changes nothing)."""
         return (self.weights, self.pooling, self.padding, tuple(sorted({*self.content_layers, *self.style_layers})))
 
+    def laplacian_pool(self, level_size: int) -> int:
+        """Block size of the Laplacian term's averaging at a level of this longest side."""
+        return max(1, round(level_size / self.laplacian_size))
+
     def content_weight_at(self, level: int, levels: int) -> float:
         """alpha at pyramid level ``level`` (1 = coarsest) of ``levels``: `content_weight` times a
         boost falling geometrically from `coarse_content_boost` to 1 at the final level."""
@@ -349,6 +368,8 @@ def validate(config: StyleConfig) -> None:
     _finite_number("content_weight", config.content_weight)
     _finite_number("style_weight", config.style_weight)
     _finite_number("tv_weight", config.tv_weight)
+    _finite_number("laplacian_weight", config.laplacian_weight)
+    _positive_int("laplacian_size", config.laplacian_size, maximum=100_000)
     _finite_number("lr", config.lr, allow_equal=False)
     _finite_number("tolerance", config.tolerance)
     _positive_int("iterations", config.iterations, maximum=1_000_000)

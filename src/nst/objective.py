@@ -34,6 +34,8 @@ class LossBreakdown:
     total: float
     content_layers: dict[str, float]
     style_layers: dict[str, float]
+    #: The weighted Laplacian (outline) term; 0 when it is off.
+    laplacian: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -43,6 +45,7 @@ class LossBreakdown:
             "total": self.total,
             "content_layers": dict(self.content_layers),
             "style_layers": dict(self.style_layers),
+            "laplacian": self.laplacian,
         }
 
     @classmethod
@@ -55,6 +58,7 @@ class LossBreakdown:
             total=float(data["total"]),
             content_layers={str(k): float(v) for k, v in data["content_layers"].items()},
             style_layers={str(k): float(v) for k, v in data["style_layers"].items()},
+            laplacian=float(data.get("laplacian", 0.0)),  # absent from records made before it
         )
 
 
@@ -73,11 +77,14 @@ class Objective:
         style_blend: Sequence[float] | None = None,
         regions: torch.Tensor | None = None,
         style_grams: dict[str, list[torch.Tensor]] | None = None,
+        picture_size: int | None = None,
     ) -> None:
         """``regions`` (1 + len(styles), H, W), from `nst.masks.mask_regions`, gives each style
         its own part of the picture (channel 0: no style); None blends the styles everywhere.
         ``style_grams`` ({layer: one per-position Gram per style}, see `style_grams`) replaces
-        computing them from ``styles``, for tiles of a picture too large to see whole."""
+        computing them from ``styles``, for tiles of a picture too large to see whole; a tile also
+        gives ``picture_size``, the whole picture's longest side, which sets the Laplacian term's
+        averaging (None: ``content`` is the whole picture)."""
         self.extractor = extractor
         self.config = config
         self.regions: dict[str, torch.Tensor] = {}
@@ -89,6 +96,10 @@ class Objective:
             content_features = extractor(content)
             self.content_targets = {k: content_features[k].detach() for k in config.content_layers}
             self.positions = {k: v.shape[-2] * v.shape[-1] for k, v in content_features.items()}
+            self.laplacian_pool = config.laplacian_pool(picture_size or max(content.shape[-2:]))
+            self.laplacian_target = (
+                losses.laplacian_target(content, self.laplacian_pool) if config.laplacian_weight else None
+            )
             self.w2_targets: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
             if config.style_loss == "wasserstein":
                 if regions is not None or style_grams is not None:
@@ -123,6 +134,9 @@ class Objective:
         if cfg.tv_weight:
             terms["tv"] = losses.tv_loss(image)
             total = total + cfg.tv_weight * terms["tv"]
+        if self.laplacian_target is not None:
+            terms["laplacian"] = losses.laplacian_loss(image, self.laplacian_target, self.laplacian_pool)
+            total = total + cfg.laplacian_weight * terms["laplacian"]
         return total, terms
 
     def _style_term(self, layer: str, features: torch.Tensor) -> torch.Tensor:
@@ -160,6 +174,7 @@ class Objective:
             total=values[-1],
             content_layers=content_layers,
             style_layers=style_layers,
+            laplacian=cfg.laplacian_weight * named.get("laplacian", 0.0),
         )
 
 

@@ -386,6 +386,7 @@ def optimise_tiled(
         objective = Objective(
             extractor, config, content[window], [], blend,
             level_regions[window] if level_regions is not None else None, style_grams=grams,
+            picture_size=max(content.shape[-2:]),
         )  # fmt: skip
         outcome = optimise(
             objective, config, iterations, callback, started, part, None,

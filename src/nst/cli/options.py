@@ -153,6 +153,20 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         help=f"total-variation smoothing weight against pixel-scale speckle (default: {d.tv_weight:g}; the paper has none: 0)",
     )
     g.add_argument(
+        "--laplacian-weight",
+        type=_number(float),
+        default=d.laplacian_weight,
+        help="weight of the Laplacian term that keeps the photo's outlines in place "
+        f"(default: {d.laplacian_weight:g}; the paper has none: 0)",
+    )
+    g.add_argument(
+        "--laplacian-size",
+        type=_number(int),
+        default=d.laplacian_size,
+        help="longest side, in px, the Laplacian term averages the picture down to: smaller keeps only "
+        f"large outlines (default: {d.laplacian_size})",
+    )
+    g.add_argument(
         "--pooling",
         choices=POOLINGS,
         default=d.pooling,
