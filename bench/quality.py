@@ -189,6 +189,15 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
         laplacian_weight=0.01, style_weight=4.5e4, style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.5)
     ),
     "lap64-0.01-s5": lambda size: _fourth(laplacian_weight=0.01, laplacian_size=64, style_weight=5e4),
+    "lap128-0.01-s5": lambda size: _fourth(laplacian_weight=0.01, laplacian_size=128, style_weight=5e4),
+    "lap64-s5-c5half": lambda size: _fourth(
+        laplacian_weight=0.01, laplacian_size=64, style_weight=5e4, style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.5)
+    ),
+    "lap64-s5-c5quarter": lambda size: _fourth(
+        laplacian_weight=0.01, laplacian_size=64, style_weight=5e4, style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.25)
+    ),
+    "default-ss0.75": lambda size: nst.StyleConfig(style_scale=0.75),
+    "default-ss0.5": lambda size: nst.StyleConfig(style_scale=0.5),
     "lap64-0.02-s5": lambda size: _fourth(laplacian_weight=0.02, laplacian_size=64, style_weight=5e4),
     "lap0.01-x4": lambda size: _fourth(laplacian_weight=0.01, stroke_weight=4.0),
     "lap0.01-x5": lambda size: _fourth(laplacian_weight=0.01, stroke_weight=5.0),
