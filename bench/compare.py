@@ -18,8 +18,8 @@ Time to target for the reference and for nst runs whose final level optimises th
 objective (nst:previous, nst:draft before issue 12) comes from their per-iteration losses at the
 final size; today's defaults optimise another objective (issue 12: per-level layer weights, max
 pooling, beta 5e4, a Laplacian term), so like pastiche's only their saved picture is scored, and
-"t to target" is their whole time if it scores at or below the target. Pastiche's trajectory is not visible from outside, so only its
-end point is scored.
+"t to target" is their whole time if it scores at or below the target. Pastiche's trajectory is
+not visible from outside, so only its end point is scored.
 """
 
 from __future__ import annotations
