@@ -49,6 +49,10 @@ def test_coarse_content_boost_falls_geometrically_to_one():
         ({"style_loss": "wasserstein", "mask": "m.png"}, "masks"),
         ({"laplacian_weight": -1.0}, "laplacian_weight"),
         ({"laplacian_size": 0}, "laplacian_size"),
+        ({"salient_quantile": 0.0}, "salient_quantile"),
+        ({"salient_quantile": 1.5}, "salient_quantile"),
+        ({"salient_quantile": 0.8, "style_loss": "wasserstein"}, "salient_quantile"),
+        ({"salient_layers": ("conv9_1",)}, "salient layer"),
     ],
 )
 def test_bad_knob_values_are_refused(changes, message):
@@ -303,6 +307,29 @@ def test_cli_flags_for_the_pyramid_settings_override_a_preset():
     assert default.level_detail and default.final_only_style_layers == ("conv5_1",)
     assert config("--no-level-detail").level_detail is False
     assert config("--final-only-style-layers", "none").final_only_style_layers == ()
+    assert default.salient_quantile == 1.0 and config("--salient-quantile", "0.8").salient_quantile == 0.8
     paper = config("--preset", "paper", "--level-detail", "--final-only-style-layers", "conv4_1,conv5_1")
     assert paper.level_detail and paper.final_only_style_layers == ("conv4_1", "conv5_1")
     assert paper.style_layer_weights is None and paper.scales == 1  # the rest is the paper's
+
+
+def test_without_salient_leaves_out_the_strongest_positions():
+    features = torch.ones(1, 2, 4, 5)
+    features[0, :, 1, 2] = 10.0  # one position far stronger than the rest: a portrait's eye
+    kept = losses.without_salient(features, 0.9)
+    assert kept.shape == (1, 2, 1, 19) and kept.max().item() == 1.0
+    assert losses.without_salient(features, 1.0).shape == (1, 2, 1, 20)
+
+
+def test_salient_quantile_changes_the_salient_layers_targets_only(extractor):
+    from nst.objective import compute_style_grams
+
+    style = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    style[..., 24:40, 24:40] = torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1)  # one strong patch
+    plain = compute_style_grams(extractor, nst.StyleConfig(), [style])
+    cut = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=0.75), [style])
+    for layer in ("conv1_1", "conv2_1", "conv3_1"):
+        assert torch.equal(plain[layer][0], cut[layer][0])
+    for layer in ("conv4_1", "conv5_1"):
+        # The Gram per kept position: without the strongest quarter, less energy per position.
+        assert cut[layer][0].diagonal(dim1=-2, dim2=-1).sum() < 0.95 * plain[layer][0].diagonal(dim1=-2, dim2=-1).sum()

@@ -47,6 +47,21 @@ def gram_target(features: torch.Tensor, positions: int) -> torch.Tensor:
     return (gram_matrix(features) * (positions / (h * w))).mean(dim=0, keepdim=True)
 
 
+def without_salient(features: torch.Tensor, quantile: float) -> torch.Tensor:
+    """The positions of ``features`` whose norm over channels is at most the ``quantile`` of the
+    map's norms, as an (N, C, 1, K) map of the K kept positions (all of them when ``quantile`` is 1).
+
+    A Gram matrix is dominated by a map's strongest positions; in a portrait's deep layers those
+    are its eyes, so leaving them out keeps the painting's strokes and drops its focal points.
+    """
+    n, c, h, w = features.shape
+    flat = features.reshape(n, c, 1, h * w)
+    if quantile >= 1:
+        return flat
+    norms = flat.float().pow(2).sum(dim=1).sqrt().mean(dim=0).flatten()  # one mask for the batch
+    return flat[..., norms <= torch.quantile(norms, quantile)]
+
+
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
     """Total variation: mean squared difference of neighbouring pixels (not in the paper)."""
     dy = image[..., 1:, :] - image[..., :-1, :]

@@ -185,6 +185,8 @@ def compute_style_grams(
 
     With ``tile``, a large style image is seen in non-overlapping tiles and their Grams summed
     (a Gram matrix is a sum over positions), so memory is bounded by the tile, not the image.
+    With ``config.salient_quantile`` below 1, the salient layers' strongest positions are left
+    out (`losses.without_salient`; per tile when tiled) and the Gram is per kept position.
     """
     grams: dict[str, list[torch.Tensor]] = {layer: [] for layer in config.style_layers}
     with torch.no_grad():
@@ -213,9 +215,11 @@ def compute_style_grams(
                         f = features[layer][inner]
                         if f.numel() == 0:
                             continue
-                        gram = losses.gram_matrix(f).mean(dim=0, keepdim=True)
+                        quantile = config.salient_quantile if layer in config.salient_layers else 1.0
+                        kept = losses.without_salient(f, quantile)
+                        gram = losses.gram_matrix(kept).mean(dim=0, keepdim=True)
                         sums[layer] = sums[layer] + gram if layer in sums else gram
-                        positions[layer] = positions.get(layer, 0) + f.shape[-2] * f.shape[-1]
+                        positions[layer] = positions.get(layer, 0) + kept.shape[-1]
             for layer in config.style_layers:
                 grams[layer].append(sums[layer] / positions[layer])
     return grams

@@ -56,11 +56,15 @@ def _csv(kind: Callable[[str], Any], name: str) -> Callable[[str], tuple[Any, ..
     return parse
 
 
-def _layer_list(text: str) -> tuple[str, ...]:
-    """'conv5_1,conv4_1' -> the names; 'none' (or nothing) -> ()."""
-    if text.strip().lower() in ("", "none"):
-        return ()
-    return _csv(str, "--final-only-style-layers")(text)
+def _layer_list(name: str) -> Callable[[str], tuple[str, ...]]:
+    """A parser for option ``name``: 'conv5_1,conv4_1' -> the names; 'none' (or nothing) -> ()."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        if text.strip().lower() in ("", "none"):
+            return ()
+        return _csv(str, name)(text)
+
+    return parse
 
 
 def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -265,7 +269,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--final-only-style-layers",
-        type=_layer_list,
+        type=_layer_list("--final-only-style-layers"),
         default=d.final_only_style_layers,
         help="style layers used at the final pyramid level only, comma-separated, or 'none' "
         f"(default: {','.join(d.final_only_style_layers) or 'none'})",
@@ -282,6 +286,19 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         choices=STYLE_LOSSES,
         default=d.style_loss,
         help=f"'gram' (the paper's) or 'wasserstein' (W2 of Gaussian fits) (default: {d.style_loss})",
+    )
+    g.add_argument(
+        "--salient-quantile",
+        type=_number(float),
+        default=d.salient_quantile,
+        help="leave the painting's strongest deep-layer positions (a portrait's eyes) above this quantile "
+        f"out of its style statistics, so they are not painted into the photo (default: {d.salient_quantile:g}: keep all)",
+    )
+    g.add_argument(
+        "--salient-layers",
+        type=_layer_list("--salient-layers"),
+        default=d.salient_layers,
+        help=f"style layers --salient-quantile acts on, comma-separated (default: {','.join(d.salient_layers)})",
     )
     g.add_argument(
         "--padding",
