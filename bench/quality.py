@@ -207,6 +207,35 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "lap0.01-x4": lambda size: _fourth(laplacian_weight=0.01, stroke_weight=4.0),
     "lap0.01-x5": lambda size: _fourth(laplacian_weight=0.01, stroke_weight=5.0),
     "lap0.01-s5-boost64": lambda size: _fourth(laplacian_weight=0.01, style_weight=5e4, coarse_content_boost=64.0),
+    # Seventh session: the painting larger than the output, so its objects (a face, an eye) are
+    # larger than what conv4_1 and conv5_1 see whole; and conv4_1 without the stroke multiple.
+    "default-ss1.5": lambda size: _sixth(style_scale=1.5),
+    "default-ss2": lambda size: _sixth(style_scale=2.0),
+    "default-c4one": lambda size: _sixth(style_layer_weights=(1.0, 1.0, 1.0, 1.0 / 3.0, 1.0)),
+    # The photo's deepest features as content too: an eye painted into snow moves conv5 far more
+    # than conv4_2.
+    "content-c52": lambda size: _sixth(content_layers=("conv4_2", "conv5_2")),
+    "content-c51": lambda size: _sixth(content_layers=("conv4_2", "conv5_1")),
+    # Lighter deep layers: conv4_1 without the stroke multiple, conv5_1 at a half or a quarter.
+    "deep-c4one-c5half": lambda size: _sixth(style_layer_weights=(1.0, 1.0, 1.0, 1.0 / 3.0, 0.5)),
+    "deep-c4one-c5quarter": lambda size: _sixth(style_layer_weights=(1.0, 1.0, 1.0, 1.0 / 3.0, 0.25)),
+    "deep-c4tenth-c5half": lambda size: _sixth(style_layer_weights=(1.0, 1.0, 1.0, 0.1, 0.5)),
+    "ss2-c4one-c5half": lambda size: _sixth(style_scale=2.0, style_layer_weights=(1.0, 1.0, 1.0, 1.0 / 3.0, 0.5)),
+    "ss2-s8": lambda size: _sixth(style_scale=2.0, style_weight=8e4),
+    "lap64-0.05": lambda size: _sixth(laplacian_weight=0.05),
+    "lap64-0.1": lambda size: _sixth(laplacian_weight=0.1),
+    # conv4_1 final-only too: the coarse levels, where the layout forms, see colour and texture only.
+    "fo45": lambda size: _sixth(final_only_style_layers=("conv4_1", "conv5_1")),
+    "fo45-c4x3": lambda size: _sixth(
+        final_only_style_layers=("conv4_1", "conv5_1"), style_layer_weights=(1.0, 1.0, 1.0, 3.0, 1.0)
+    ),
+    # The painting's strongest conv4_1/conv5_1 positions (a portrait's eyes) left out of its Grams.
+    "salient0.8": lambda size: _sixth(salient_quantile=0.8),
+    "salient0.8-s7": lambda size: _sixth(salient_quantile=0.8, style_weight=7e4),
+    "salient0.8-s10": lambda size: _sixth(salient_quantile=0.8, style_weight=1e5),
+    "salient0.8-c5": lambda size: _sixth(salient_quantile=0.8, salient_layers=("conv5_1",)),
+    "salient0.8-c4": lambda size: _sixth(salient_quantile=0.8, salient_layers=("conv4_1",)),
+    "salient0.8-c5-s5.5": lambda size: _sixth(salient_quantile=0.8, salient_layers=("conv5_1",), style_weight=5.5e4),
 }
 
 
