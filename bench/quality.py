@@ -236,6 +236,7 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "salient0.8-c5": lambda size: _sixth(salient_quantile=0.8, salient_layers=("conv5_1",)),
     "salient0.8-c4": lambda size: _sixth(salient_quantile=0.8, salient_layers=("conv4_1",)),
     "salient0.8-c5-s5.5": lambda size: _sixth(salient_quantile=0.8, salient_layers=("conv5_1",), style_weight=5.5e4),
+    "salient0.7-c5-s5.5": lambda size: _sixth(salient_quantile=0.7, salient_layers=("conv5_1",), style_weight=5.5e4),
 }
 
 
