@@ -285,6 +285,7 @@ def test_the_paper_preset_is_the_paper_whatever_the_defaults():
     assert paper.scale_plan(256) == [(256, 1000)]  # one scale, up to 1000 L-BFGS iterations
     assert (paper.content_weight, paper.style_weight, paper.tv_weight) == (1.0, 1e4, 0.0)
     assert paper.laplacian_weight == 0.0  # the paper's objective has no Laplacian term
+    assert paper.salient_quantile == 1.0  # every position of the painting counts in its Grams
     assert paper.style_layer_weights is None and paper.content_layer_weights is None
     assert paper.content_layers == ("conv4_2",)
     assert paper.style_layers == ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
