@@ -241,6 +241,16 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "salient0.8-c4": lambda size: _sixth(salient_quantile=0.8, salient_layers=("conv4_1",)),
     "salient0.8-c5-s5.5": lambda size: _sixth(salient_quantile=0.8, salient_layers=("conv5_1",), style_weight=5.5e4),
     "salient0.7-c5-s5.5": lambda size: _sixth(salient_quantile=0.7, salient_layers=("conv5_1",), style_weight=5.5e4),
+    # Eighth session: a quantile per layer, conv4_1 cut more mildly than conv5_1.
+    "salient.9-.8-s5.5": lambda size: _sixth(salient_quantile=(0.9, 0.8), style_weight=5.5e4),
+    "salient.85-.8-s5.5": lambda size: _sixth(salient_quantile=(0.85, 0.8), style_weight=5.5e4),
+    "salient.9-.7-s5.5": lambda size: _sixth(salient_quantile=(0.9, 0.7), style_weight=5.5e4),
+    # From here on the kept positions are scaled to the painting's full strength
+    # (`losses.without_salient`); the salient configs above were measured before that, at 60bc75a.
+    "salient-e0.8": lambda size: _sixth(salient_quantile=0.8),
+    "salient-e.9-.8": lambda size: _sixth(salient_quantile=(0.9, 0.8)),
+    "salient-e.9-.8-s6": lambda size: _sixth(salient_quantile=(0.9, 0.8), style_weight=6e4),
+    "salient.9-.8-s7": lambda size: _sixth(salient_quantile=(0.9, 0.8), style_weight=7e4),
 }
 
 

@@ -53,6 +53,8 @@ def test_coarse_content_boost_falls_geometrically_to_one():
         ({"salient_quantile": 1.5}, "salient_quantile"),
         ({"salient_quantile": 0.8, "style_loss": "wasserstein"}, "salient_quantile"),
         ({"salient_layers": ("conv9_1",)}, "salient layer"),
+        ({"salient_quantile": (0.9,)}, "1 values for 2 salient layers"),
+        ({"salient_quantile": (0.9, 1.2)}, "salient_quantile"),
     ],
 )
 def test_bad_knob_values_are_refused(changes, message):
@@ -309,17 +311,21 @@ def test_cli_flags_for_the_pyramid_settings_override_a_preset():
     assert config("--no-level-detail").level_detail is False
     assert config("--final-only-style-layers", "none").final_only_style_layers == ()
     assert default.salient_quantile == 1.0 and config("--salient-quantile", "0.8").salient_quantile == 0.8
+    assert config("--salient-quantile", "0.9,0.8").salient_quantile == (0.9, 0.8)
     paper = config("--preset", "paper", "--level-detail", "--final-only-style-layers", "conv4_1,conv5_1")
     assert paper.level_detail and paper.final_only_style_layers == ("conv4_1", "conv5_1")
     assert paper.style_layer_weights is None and paper.scales == 1  # the rest is the paper's
 
 
-def test_without_salient_leaves_out_the_strongest_positions():
+def test_without_salient_leaves_out_the_strongest_positions_and_keeps_the_strength():
     features = torch.ones(1, 2, 4, 5)
     features[0, :, 1, 2] = 10.0  # one position far stronger than the rest: a portrait's eye
     kept = losses.without_salient(features, 0.9)
-    assert kept.shape == (1, 2, 1, 19) and kept.max().item() == 1.0
-    assert losses.without_salient(features, 1.0).shape == (1, 2, 1, 20)
+    assert kept.shape == (1, 2, 1, 19)
+    assert torch.allclose(kept, kept[0, 0, 0, 0].expand_as(kept))  # the eye is gone, the rest alike
+    energy = features.pow(2).sum(dim=1).mean()
+    assert torch.isclose(kept.pow(2).sum(dim=1).mean(), energy)  # the painting's full strength
+    assert torch.equal(losses.without_salient(features, 1.0), features.reshape(1, 2, 1, 20))
 
 
 def test_salient_quantile_changes_the_salient_layers_targets_only(extractor):
@@ -332,5 +338,22 @@ def test_salient_quantile_changes_the_salient_layers_targets_only(extractor):
     for layer in ("conv1_1", "conv2_1", "conv3_1"):
         assert torch.equal(plain[layer][0], cut[layer][0])
     for layer in ("conv4_1", "conv5_1"):
-        # The Gram per kept position: without the strongest quarter, less energy per position.
-        assert cut[layer][0].diagonal(dim1=-2, dim2=-1).sum() < 0.95 * plain[layer][0].diagonal(dim1=-2, dim2=-1).sum()
+        # Other statistics at the same strength: the trace (energy per position) is kept.
+        trace_cut, trace_plain = (g[layer][0].diagonal(dim1=-2, dim2=-1).sum() for g in (cut, plain))
+        assert torch.isclose(trace_cut, trace_plain, rtol=1e-4)
+        assert (cut[layer][0] - plain[layer][0]).norm() > 0.05 * plain[layer][0].norm()
+
+
+def test_a_quantile_per_salient_layer_cuts_each_layer_by_its_own(extractor):
+    from nst.objective import compute_style_grams
+
+    style = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    style[..., 24:40, 24:40] = torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1)
+    per_layer = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=(1.0, 0.75)), [style])
+    only_deepest = compute_style_grams(
+        extractor, nst.StyleConfig(salient_quantile=0.75, salient_layers=("conv5_1",)), [style]
+    )
+    plain = compute_style_grams(extractor, nst.StyleConfig(), [style])
+    assert torch.equal(per_layer["conv4_1"][0], plain["conv4_1"][0])  # its quantile is 1: untouched
+    assert torch.equal(per_layer["conv5_1"][0], only_deepest["conv5_1"][0])
+    assert not torch.equal(per_layer["conv5_1"][0], plain["conv5_1"][0])

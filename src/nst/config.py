@@ -204,9 +204,18 @@ class StyleConfig:
     # painting; matched whole, they are what the style paints into a photo's weak regions (a night
     # sky, snow). 1 keeps every position (the paper's). Not the default: at 0.8 no eye is invented
     # on the panel, but the style measure finds less of the painting on every pair, The Scream's
-    # past issue 12's bound (docs/quality.md, "What is left").
-    salient_quantile: float = 1.0
+    # past issue 12's bound (docs/quality.md, "What is left"). One number for every salient
+    # layer, or one per layer in `salient_layers`' order.
+    salient_quantile: float | tuple[float, ...] = 1.0
     salient_layers: tuple[str, ...] = ("conv4_1", "conv5_1")
+
+    def salient_quantile_of(self, layer: str) -> float:
+        """The quantile above which the painting's positions leave ``layer``'s Gram (1: none)."""
+        if layer not in self.salient_layers:
+            return 1.0
+        if isinstance(self.salient_quantile, tuple):
+            return self.salient_quantile[self.salient_layers.index(layer)]
+        return self.salient_quantile
     # Padding of the network's convolutions: "zeros" (VGG's, the paper's) or "reflect"/"replicate",
     # which give the border no dark frame to react to.
     padding: str = "zeros"
@@ -397,10 +406,19 @@ def validate(config: StyleConfig) -> None:
         raise InputError(f"style_loss must be one of {', '.join(STYLE_LOSSES)}, got {config.style_loss!r}")
     if config.style_loss == "wasserstein" and config.mask is not None:
         raise InputError("style_loss 'wasserstein' does not support masks yet; use 'gram'")
-    _finite_number("salient_quantile", config.salient_quantile, allow_equal=False)
-    if config.salient_quantile > 1:
-        raise InputError(f"salient_quantile must be <= 1, got {config.salient_quantile:g}")
-    if config.salient_quantile < 1 and config.style_loss != "gram":
+    quantiles = config.salient_quantile
+    if isinstance(quantiles, tuple):
+        if len(quantiles) != len(config.salient_layers):
+            raise InputError(
+                f"salient_quantile has {len(quantiles)} values for {len(config.salient_layers)} salient layers"
+            )
+    else:
+        quantiles = (quantiles,)
+    for quantile in quantiles:
+        _finite_number("salient_quantile", quantile, allow_equal=False)
+        if quantile > 1:
+            raise InputError(f"salient_quantile must be <= 1, got {quantile:g}")
+    if min(quantiles, default=1) < 1 and config.style_loss != "gram":
         raise InputError("salient_quantile below 1 needs style_loss 'gram'")
     if config.padding not in PADDINGS:
         raise InputError(f"padding must be one of {', '.join(PADDINGS)}, got {config.padding!r}")

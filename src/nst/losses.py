@@ -49,17 +49,23 @@ def gram_target(features: torch.Tensor, positions: int) -> torch.Tensor:
 
 def without_salient(features: torch.Tensor, quantile: float) -> torch.Tensor:
     """The positions of ``features`` whose norm over channels is at most the ``quantile`` of the
-    map's norms, as an (N, C, 1, K) map of the K kept positions (all of them when ``quantile`` is 1).
+    map's norms, as an (N, C, 1, K) map of the K kept positions (all of them when ``quantile`` is 1),
+    scaled so that their mean squared norm is the whole map's.
 
     A Gram matrix is dominated by a map's strongest positions; in a portrait's deep layers those
-    are its eyes, so leaving them out keeps the painting's strokes and drops its focal points.
+    are its eyes, so leaving them out keeps the painting's strokes and drops its focal points. The
+    scale gives the kept strokes the painting's full strength: without it these layers' style is
+    matched more weakly (brad_pitt x The Scream at (0.9, 0.8): style distance 0.215 with it at
+    beta 5e4, 0.220 without it even at 5.5e4).
     """
     n, c, h, w = features.shape
     flat = features.reshape(n, c, 1, h * w)
     if quantile >= 1:
         return flat
     norms = flat.float().pow(2).sum(dim=1).sqrt().mean(dim=0).flatten()  # one mask for the batch
-    return flat[..., norms <= torch.quantile(norms, quantile)]
+    kept = norms <= torch.quantile(norms, quantile)
+    strength = (norms.pow(2).mean() / norms[kept].pow(2).mean().clamp_min(1e-12)).sqrt()
+    return flat[..., kept] * strength.to(flat.dtype)
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:

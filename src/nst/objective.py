@@ -215,8 +215,7 @@ def compute_style_grams(
                         f = features[layer][inner]
                         if f.numel() == 0:
                             continue
-                        quantile = config.salient_quantile if layer in config.salient_layers else 1.0
-                        kept = losses.without_salient(f, quantile)
+                        kept = losses.without_salient(f, config.salient_quantile_of(layer))
                         gram = losses.gram_matrix(kept).mean(dim=0, keepdim=True)
                         sums[layer] = sums[layer] + gram if layer in sums else gram
                         positions[layer] = positions.get(layer, 0) + kept.shape[-1]

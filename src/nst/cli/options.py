@@ -78,6 +78,16 @@ def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse
 
 
+def _quantiles(text: str) -> float | tuple[float, ...]:
+    """``--salient-quantile``: '0.8' -> 0.8 for every salient layer; '0.9,0.8' -> one per layer."""
+    values = _csv(float, "--salient-quantile")(text)
+    return values[0] if len(values) == 1 else values
+
+
+def _format_quantiles(value: float | tuple[float, ...]) -> str:
+    return ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
+
+
 def checkpoint_interval(text: str) -> tuple[int, float]:
     """``--checkpoint-every``: '25' -> every 25 iterations, '90s' or '5m' -> every 90 or 300 s;
     '0' -> only when interrupted. Returns (iterations, seconds), 0 meaning "not by this"."""
@@ -289,10 +299,11 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--salient-quantile",
-        type=_number(float),
+        type=_quantiles,
         default=d.salient_quantile,
         help="leave the painting's strongest deep-layer positions (a portrait's eyes) above this quantile "
-        f"out of its style statistics, so they are not painted into the photo (default: {d.salient_quantile:g}: keep all)",
+        "out of its style statistics, so they are not painted into the photo; one number, or one per "
+        f"--salient-layers entry, comma-separated (default: {_format_quantiles(d.salient_quantile)}: keep all)",
     )
     g.add_argument(
         "--salient-layers",
