@@ -43,3 +43,26 @@ def test_every_option_of_the_instant_commands_is_documented():
             long = [o for o in action.option_strings if o.startswith("--") and o not in ("--help", "--json")]
             if long:
                 assert f"`{long[0]}" in README, f"nst {name} {long[0]}"
+
+
+def _defaults_in(row: str) -> list[float]:
+    """The numbers in the default column of a README options row."""
+    return [float(value) for value in row.split("|")[2].split(",")]
+
+
+def test_the_numeric_defaults_in_the_options_tables_are_the_codes():
+    # Each row of the stylize table whose default is numbers: the StyleConfig field of that option.
+    config = nst.StyleConfig()
+    stylize_table = README.split("\n## Options\n")[1].split("| option |")[1].split("\n\n")[0]
+    checked = []
+    for row in stylize_table.splitlines():
+        match = re.match(r"\| `--([a-z-]+)[^`]*` \| [-0-9.e, ]+ \|", row)
+        field = match.group(1).replace("-", "_") if match else None
+        if field and hasattr(config, field):
+            value = getattr(config, field)
+            assert _defaults_in(row) == list(value if isinstance(value, tuple) else [value]), field
+            checked.append(field)
+    assert {"style_weight", "laplacian_weight", "salient_quantile"} <= set(checked)
+    train = nst.TrainConfig()
+    row = next(r for r in README.splitlines() if r.startswith("| `--content-weight A`, `--style-weight B`"))
+    assert _defaults_in(row) == [train.content_weight, train.style_weight, train.tv_weight]

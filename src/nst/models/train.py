@@ -150,7 +150,11 @@ class PerceptualLoss:
 
     def __init__(self, config: TrainConfig, style: torch.Tensor, device: torch.device):
         self.config = config
-        style_config = StyleConfig(style_layers=config.style_layers, content_layers=config.content_layers)
+        # Every position of the painting counts, as when the shipped models were trained: the
+        # optimisation's salient cut (StyleConfig.salient_quantile) has not been tried for training.
+        style_config = StyleConfig(
+            style_layers=config.style_layers, content_layers=config.content_layers, salient_quantile=1.0
+        )
         layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
         self.extractor = VGG19Features(load_weights(config.weights), layers, pooling=config.pooling).to(device)
         # Per-position Gram matrices of the painting; multiplied by each crop size's positions.
