@@ -89,6 +89,7 @@ def _keep_layout(
 #: candidates (`lap0.01` ... `lap0.01-s5-boost64`) were measured with, before 64 px became the default.
 FOURTH: dict[str, object] = {
     "pooling": "max", "style_weight": 3e4, "coarse_content_boost": 32.0, "laplacian_weight": 0.0, "laplacian_size": 32,
+    "salient_quantile": 1.0,
 }  # fmt: skip
 #: Issue 12's defaults of the sixth session, where they differ from the fourth's.
 SIXTH: dict[str, object] = {"laplacian_weight": 0.01, "laplacian_size": 64, "style_weight": 5e4}
@@ -116,6 +117,8 @@ def _sixth(**changes: object) -> nst.StyleConfig:
 CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "paper": lambda size: nst.StyleConfig.preset("paper"),
     "default": lambda size: nst.StyleConfig(),
+    # The sixth and seventh sessions' defaults (beta 5e4, no salient cut).
+    "sixth": lambda size: _sixth(),
     "previous": previous_defaults,
     "final-style": lambda size: _previous(size, coarse_style="final"),
     "boost4": lambda size: _previous(size, coarse_content_boost=4.0),
@@ -250,6 +253,9 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "salient-e0.8": lambda size: _sixth(salient_quantile=0.8),
     "salient-e.9-.8": lambda size: _sixth(salient_quantile=(0.9, 0.8)),
     "salient-e.9-.8-s6": lambda size: _sixth(salient_quantile=(0.9, 0.8), style_weight=6e4),
+    "salient-e-c3.9-s6": lambda size: _sixth(
+        salient_quantile=(0.9, 0.9, 0.8), salient_layers=("conv3_1", "conv4_1", "conv5_1"), style_weight=6e4
+    ),
     "salient.9-.8-s7": lambda size: _sixth(salient_quantile=(0.9, 0.8), style_weight=7e4),
 }
 

@@ -58,6 +58,8 @@ def test_parse_param_types_follow_styleconfig() -> None:
     )
     # '+' inside a number's exponent is not a separator
     assert parse_param("style_layer_weights=1e+2+0.5").values == ((100.0, 0.5),)
+    # one number for every salient layer, or one per layer
+    assert parse_param("salient_quantile=0.8,0.9+0.8").values == (0.8, (0.9, 0.8))
 
 
 @pytest.mark.parametrize(

@@ -51,9 +51,9 @@ def test_coarse_content_boost_falls_geometrically_to_one():
         ({"laplacian_size": 0}, "laplacian_size"),
         ({"salient_quantile": 0.0}, "salient_quantile"),
         ({"salient_quantile": 1.5}, "salient_quantile"),
-        ({"salient_quantile": 0.8, "style_loss": "wasserstein"}, "salient_quantile"),
         ({"salient_layers": ("conv9_1",)}, "salient layer"),
-        ({"salient_quantile": (0.9,)}, "1 values for 2 salient layers"),
+        ({"salient_quantile": (0.9,)}, r"1 values \(0.9\) for 2 salient layers \(conv4_1, conv5_1\)"),
+        ({"salient_layers": ("conv5_1",)}, "give one value for all, or one per layer"),
         ({"salient_quantile": (0.9, 1.2)}, "salient_quantile"),
     ],
 )
@@ -310,7 +310,7 @@ def test_cli_flags_for_the_pyramid_settings_override_a_preset():
     assert default.level_detail and default.final_only_style_layers == ("conv5_1",)
     assert config("--no-level-detail").level_detail is False
     assert config("--final-only-style-layers", "none").final_only_style_layers == ()
-    assert default.salient_quantile == 1.0 and config("--salient-quantile", "0.8").salient_quantile == 0.8
+    assert default.salient_quantile == (0.9, 0.8) and config("--salient-quantile", "0.8").salient_quantile == 0.8
     assert config("--salient-quantile", "0.9,0.8").salient_quantile == (0.9, 0.8)
     paper = config("--preset", "paper", "--level-detail", "--final-only-style-layers", "conv4_1,conv5_1")
     assert paper.level_detail and paper.final_only_style_layers == ("conv4_1", "conv5_1")
@@ -333,7 +333,7 @@ def test_salient_quantile_changes_the_salient_layers_targets_only(extractor):
 
     style = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
     style[..., 24:40, 24:40] = torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1)  # one strong patch
-    plain = compute_style_grams(extractor, nst.StyleConfig(), [style])
+    plain = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=1.0), [style])
     cut = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=0.75), [style])
     for layer in ("conv1_1", "conv2_1", "conv3_1"):
         assert torch.equal(plain[layer][0], cut[layer][0])
@@ -353,7 +353,20 @@ def test_a_quantile_per_salient_layer_cuts_each_layer_by_its_own(extractor):
     only_deepest = compute_style_grams(
         extractor, nst.StyleConfig(salient_quantile=0.75, salient_layers=("conv5_1",)), [style]
     )
-    plain = compute_style_grams(extractor, nst.StyleConfig(), [style])
+    plain = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=1.0), [style])
     assert torch.equal(per_layer["conv4_1"][0], plain["conv4_1"][0])  # its quantile is 1: untouched
+    assert nst.StyleConfig(salient_layers=()).salient_quantile_of("conv5_1") == 1.0  # 'none': no cut
     assert torch.equal(per_layer["conv5_1"][0], only_deepest["conv5_1"][0])
     assert not torch.equal(per_layer["conv5_1"][0], plain["conv5_1"][0])
+
+
+def test_the_wasserstein_targets_leave_the_focal_points_out_too(extractor):
+    from nst.objective import wasserstein_targets
+
+    style = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    style[..., 24:40, 24:40] = torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1)
+    config = nst.StyleConfig(style_loss="wasserstein")
+    plain = wasserstein_targets(extractor, config.with_changes(salient_quantile=1.0), [style], [1.0])
+    cut = wasserstein_targets(extractor, config.with_changes(salient_quantile=0.75), [style], [1.0])
+    assert torch.equal(plain["conv3_1"][1], cut["conv3_1"][1])
+    assert not torch.allclose(plain["conv5_1"][1], cut["conv5_1"][1])

@@ -300,7 +300,7 @@ def test_a_tiled_level_stopped_by_request_saves_the_finished_tiles(extractor, im
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda c, s, cfg: (c, s, cfg.with_changes(style_weight=5.0)), r"style_weight \(50000.0 -> 5.0\)"),
+        (lambda c, s, cfg: (c, s, cfg.with_changes(style_weight=5.0)), r"style_weight \(60000.0 -> 5.0\)"),
         (lambda c, s, cfg: (c, s, cfg.with_changes(size=48)), r"size \(40 -> 48\)"),
         (lambda c, s, cfg: (c.flip(-1), s, cfg), "the content image"),
         (lambda c, s, cfg: (c, s * 0.5, cfg), "the style image"),

@@ -99,13 +99,14 @@ class StyleConfig:
     # `resolve_size`), because 1000 L-BFGS iterations at 512 px take about 40 minutes on 2 cores.
     size: int | None = None
     # alpha and beta of the paper's total loss alpha * L_content + beta * L_style. Deviation:
-    # beta 5e4, not 1e4: max pooling (below) needs about three times the paper's beta for as much
-    # of the painting (docs/quality.md "The grid, fourth session"), and the Laplacian term (below)
-    # holds the photo's outlines but takes some of the style: with it, brad_pitt x The Scream
-    # needs 5e4 to carry as much of the painting as before issue 12 (docs/quality.md "The
-    # defaults chosen (sixth session)").
+    # beta 6e4, not 1e4: max pooling (below) needs about three times the paper's beta for as much
+    # of the painting (docs/quality.md "The grid, fourth session"); the Laplacian term (below)
+    # holds the photo's outlines but takes some of the style, and so does leaving the painting's
+    # focal points out (`salient_quantile`): with both, brad_pitt x The Scream needs 6e4 to carry
+    # as much of the painting as before issue 12 (docs/quality.md "The defaults chosen (eighth
+    # session)").
     content_weight: float = 1.0
-    style_weight: float = 5e4
+    style_weight: float = 6e4
     content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
     style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
     # w_l of the paper, one per layer; None means 1 for every layer (the paper's choice).
@@ -126,7 +127,7 @@ class StyleConfig:
     # both averaged down to about `laplacian_size` px on the longest side. It holds outlines (a
     # jaw, a roof line) where the photo has them and leaves colour, tone and brush strokes to the
     # style. Without it the style bent brad_pitt's jaw into Great Wave's crests and kept less of
-    # the photo than the paper on 3 of 21 panel pairs; with it (and beta 5e4) every pair keeps at
+    # the photo than the paper on 3 of 21 panel pairs; with it (and beta 5e4 then) every pair keeps at
     # least the paper's structure (docs/quality.md "The defaults chosen (sixth session)"). At 32
     # px it held only the largest outlines, and more beta painted Picasso's eye into Tübingen's
     # sky; 64 px does not. 0 turns it off (the paper has none).
@@ -198,15 +199,17 @@ class StyleConfig:
     # fits of the features (mean and covariance; crowsonkb's style-transfer-pytorch), which
     # matches statistics rather than exact Gram matrices.
     style_loss: str = "gram"
-    # Style statistics without the painting's focal points: in `salient_layers`, the painting's
-    # positions whose feature norm is above this quantile of the layer's norms are left out of
-    # its Gram matrix. A portrait's eyes are the strongest conv4_1/conv5_1 responses of the
-    # painting; matched whole, they are what the style paints into a photo's weak regions (a night
-    # sky, snow). 1 keeps every position (the paper's). Not the default: at 0.8 no eye is invented
-    # on the panel, but the style measure finds less of the painting on every pair, The Scream's
-    # past issue 12's bound (docs/quality.md, "What is left"). One number for every salient
-    # layer, or one per layer in `salient_layers`' order.
-    salient_quantile: float | tuple[float, ...] = 1.0
+    # Deviation: style statistics without the painting's focal points. In `salient_layers`, the
+    # painting's positions whose feature norm is above this quantile of the layer's norms are
+    # left out of its Gram matrix (the rest scaled to the painting's full strength). A portrait's
+    # eyes are the strongest conv4_1/conv5_1 responses of the painting; matched whole, they are
+    # what the style painted into the photo (Hoover Tower's night sky, over brad_pitt's eye, a
+    # bear on snow). One number for every salient layer, or one per layer in
+    # `salient_layers`' order; 1 keeps every position (the paper's). (0.9, 0.8): conv5_1, which
+    # sees the painting's objects whole, loses its strongest fifth, conv4_1 its strongest tenth;
+    # at 0.8 on conv4_1 too every pair lost more of the painting's style, at 0.9 on both the
+    # belfry read as a face again (docs/quality.md "The defaults chosen (eighth session)").
+    salient_quantile: float | tuple[float, ...] = (0.9, 0.8)
     salient_layers: tuple[str, ...] = ("conv4_1", "conv5_1")
 
     def salient_quantile_of(self, layer: str) -> float:
@@ -408,9 +411,11 @@ def validate(config: StyleConfig) -> None:
         raise InputError("style_loss 'wasserstein' does not support masks yet; use 'gram'")
     quantiles = config.salient_quantile
     if isinstance(quantiles, tuple):
-        if len(quantiles) != len(config.salient_layers):
+        if config.salient_layers and len(quantiles) != len(config.salient_layers):
             raise InputError(
-                f"salient_quantile has {len(quantiles)} values for {len(config.salient_layers)} salient layers"
+                f"salient_quantile has {len(quantiles)} values ({', '.join(f'{q:g}' for q in quantiles)}) for "
+                f"{len(config.salient_layers)} salient layers ({', '.join(config.salient_layers)}): "
+                "give one value for all, or one per layer"
             )
     else:
         quantiles = (quantiles,)
@@ -418,8 +423,6 @@ def validate(config: StyleConfig) -> None:
         _finite_number("salient_quantile", quantile, allow_equal=False)
         if quantile > 1:
             raise InputError(f"salient_quantile must be <= 1, got {quantile:g}")
-    if min(quantiles, default=1) < 1 and config.style_loss != "gram":
-        raise InputError("salient_quantile below 1 needs style_loss 'gram'")
     if config.padding not in PADDINGS:
         raise InputError(f"padding must be one of {', '.join(PADDINGS)}, got {config.padding!r}")
     if config.pooling not in POOLINGS:

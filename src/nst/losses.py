@@ -6,6 +6,8 @@ averaged over the batch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 
@@ -47,10 +49,36 @@ def gram_target(features: torch.Tensor, positions: int) -> torch.Tensor:
     return (gram_matrix(features) * (positions / (h * w))).mean(dim=0, keepdim=True)
 
 
-def without_salient(features: torch.Tensor, quantile: float) -> torch.Tensor:
+def position_norms(features: torch.Tensor) -> torch.Tensor:
+    """The norm over channels of each position of (N, C, H, W) ``features``, averaged over N: (H*W,)."""
+    n, c, h, w = features.shape
+    return features.reshape(n, c, h * w).float().pow(2).sum(dim=1).sqrt().mean(dim=0)
+
+
+@dataclass(frozen=True)
+class SalientCut:
+    """Which positions of a feature map `without_salient` keeps: those whose norm is at most
+    ``threshold``, scaled by ``strength``."""
+
+    threshold: float
+    strength: float
+
+    @classmethod
+    def of(cls, norms: torch.Tensor, quantile: float) -> SalientCut:
+        """The cut at ``quantile`` of ``norms`` (`position_norms`, of one map or of all of a
+        tiled image's): the kept positions scaled so that their mean squared norm is all of
+        them."""
+        threshold = torch.quantile(norms, quantile)
+        kept = norms[norms <= threshold]
+        strength = (norms.pow(2).mean() / kept.pow(2).mean().clamp_min(1e-12)).sqrt()
+        return cls(float(threshold), float(strength))
+
+
+def without_salient(features: torch.Tensor, quantile: float, cut: SalientCut | None = None) -> torch.Tensor:
     """The positions of ``features`` whose norm over channels is at most the ``quantile`` of the
     map's norms, as an (N, C, 1, K) map of the K kept positions (all of them when ``quantile`` is 1),
-    scaled so that their mean squared norm is the whole map's.
+    scaled so that their mean squared norm is the whole map's. ``cut``: the threshold and scale
+    of a larger image this map is a tile of, instead of the map's own.
 
     A Gram matrix is dominated by a map's strongest positions; in a portrait's deep layers those
     are its eyes, so leaving them out keeps the painting's strokes and drops its focal points. The
@@ -62,10 +90,9 @@ def without_salient(features: torch.Tensor, quantile: float) -> torch.Tensor:
     flat = features.reshape(n, c, 1, h * w)
     if quantile >= 1:
         return flat
-    norms = flat.float().pow(2).sum(dim=1).sqrt().mean(dim=0).flatten()  # one mask for the batch
-    kept = norms <= torch.quantile(norms, quantile)
-    strength = (norms.pow(2).mean() / norms[kept].pow(2).mean().clamp_min(1e-12)).sqrt()
-    return flat[..., kept] * strength.to(flat.dtype)
+    norms = position_norms(features)  # one mask for the batch
+    cut = cut or SalientCut.of(norms, quantile)
+    return flat[..., norms <= cut.threshold] * cut.strength
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:

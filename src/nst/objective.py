@@ -6,7 +6,7 @@ holds those terms as numbers. `compute_style_grams` gives the style targets, for
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +178,36 @@ class Objective:
         )
 
 
+def _style_tiles(
+    extractor: VGG19Features, layers: Sequence[str], style: torch.Tensor, tile: int | None
+) -> Iterator[dict[str, torch.Tensor]]:
+    """The style image's features at ``layers``, tile by tile ({layer: the tile's own positions});
+    the whole image at once without ``tile`` or when it fits in one."""
+    h, w = style.shape[-2:]
+    step = tile or max(h, w)
+    # Each tile is seen with a margin of context around it, so that the deep layers' responses
+    # in it are those of the whole image; only the tile's own positions count.
+    margin = 0 if step >= max(h, w) else min(128, step // 2)
+    for top in range(0, h, step):
+        for left in range(0, w, step):
+            y0, x0 = max(0, top - margin), max(0, left - margin)
+            piece = style[..., y0 : min(h, top + step + margin), x0 : min(w, left + step + margin)]
+            if min(piece.shape[-2:]) < 16:
+                continue  # a sliver at the edge: too small for the network, negligible
+            features = extractor(piece)
+            own: dict[str, torch.Tensor] = {}
+            for layer in layers:
+                stride = piece.shape[-1] / features[layer].shape[-1]
+                inner = (
+                    ...,
+                    slice(round((top - y0) / stride), round((min(h, top + step) - y0) / stride)),
+                    slice(round((left - x0) / stride), round((min(w, left + step) - x0) / stride)),
+                )
+                if features[layer][inner].numel():
+                    own[layer] = features[layer][inner]
+            yield own
+
+
 def compute_style_grams(
     extractor: VGG19Features, config: StyleConfig, styles: Sequence[torch.Tensor], tile: int | None = None
 ) -> dict[str, list[torch.Tensor]]:
@@ -186,39 +216,29 @@ def compute_style_grams(
     With ``tile``, a large style image is seen in non-overlapping tiles and their Grams summed
     (a Gram matrix is a sum over positions), so memory is bounded by the tile, not the image.
     With ``config.salient_quantile`` below 1, the salient layers' strongest positions are left
-    out (`losses.without_salient`; per tile when tiled) and the Gram is per kept position.
+    out (`losses.without_salient`) and the Gram is per kept position; a tiled image is seen
+    twice, first for the norms of all its positions, so the cut is the whole image's.
     """
+    quantiles = {layer: config.salient_quantile_of(layer) for layer in config.style_layers}
     grams: dict[str, list[torch.Tensor]] = {layer: [] for layer in config.style_layers}
     with torch.no_grad():
         for style in styles:
-            h, w = style.shape[-2:]
-            step = tile or max(h, w)
+            cuts: dict[str, losses.SalientCut] = {}
+            if tile and tile < max(style.shape[-2:]) and min(quantiles.values()) < 1:
+                salient = [layer for layer, q in quantiles.items() if q < 1]
+                norms: dict[str, list[torch.Tensor]] = {layer: [] for layer in salient}
+                for features in _style_tiles(extractor, salient, style, tile):
+                    for layer, f in features.items():
+                        norms[layer].append(losses.position_norms(f))
+                cuts = {layer: losses.SalientCut.of(torch.cat(norms[layer]), quantiles[layer]) for layer in salient}
             sums: dict[str, torch.Tensor] = {}
             positions: dict[str, int] = {}
-            # Each tile is seen with a margin of context around it, so that the deep layers'
-            # responses in it are those of the whole image; only the tile's own positions count.
-            margin = 0 if step >= max(h, w) else min(128, step // 2)
-            for top in range(0, h, step):
-                for left in range(0, w, step):
-                    y0, x0 = max(0, top - margin), max(0, left - margin)
-                    piece = style[..., y0 : min(h, top + step + margin), x0 : min(w, left + step + margin)]
-                    if min(piece.shape[-2:]) < 16:
-                        continue  # a sliver at the edge: too small for the network, negligible
-                    features = extractor(piece)
-                    for layer in config.style_layers:
-                        stride = piece.shape[-1] / features[layer].shape[-1]
-                        inner = (
-                            ...,
-                            slice(round((top - y0) / stride), round((min(h, top + step) - y0) / stride)),
-                            slice(round((left - x0) / stride), round((min(w, left + step) - x0) / stride)),
-                        )
-                        f = features[layer][inner]
-                        if f.numel() == 0:
-                            continue
-                        kept = losses.without_salient(f, config.salient_quantile_of(layer))
-                        gram = losses.gram_matrix(kept).mean(dim=0, keepdim=True)
-                        sums[layer] = sums[layer] + gram if layer in sums else gram
-                        positions[layer] = positions.get(layer, 0) + kept.shape[-1]
+            for features in _style_tiles(extractor, config.style_layers, style, tile):
+                for layer, f in features.items():
+                    kept = losses.without_salient(f, quantiles[layer], cuts.get(layer))
+                    gram = losses.gram_matrix(kept).mean(dim=0, keepdim=True)
+                    sums[layer] = sums[layer] + gram if layer in sums else gram
+                    positions[layer] = positions.get(layer, 0) + kept.shape[-1]
             for layer in config.style_layers:
                 grams[layer].append(sums[layer] / positions[layer])
     return grams
@@ -228,14 +248,16 @@ def wasserstein_targets(
     extractor: VGG19Features, config: StyleConfig, styles: Sequence[torch.Tensor], blend: Sequence[float]
 ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """{layer: (mean, square root of covariance)} of the blended styles' features: the mixture of
-    the styles' per-position distributions (means and second moments weighted by ``blend``)."""
+    the styles' per-position distributions (means and second moments weighted by ``blend``), the
+    salient layers' without the painting's focal points (`losses.without_salient`)."""
     means: dict[str, torch.Tensor] = {}
     seconds: dict[str, torch.Tensor] = {}
     with torch.no_grad():
         for style, share in zip(styles, blend, strict=True):
             features = extractor(style)
             for layer in config.style_layers:
-                mean, second = losses.feature_moments(features[layer])
+                kept = losses.without_salient(features[layer], config.salient_quantile_of(layer))
+                mean, second = losses.feature_moments(kept)
                 means[layer] = means.get(layer, 0) + share * mean
                 seconds[layer] = seconds.get(layer, 0) + share * second
         targets = {}

@@ -309,7 +309,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         "--salient-layers",
         type=_layer_list("--salient-layers"),
         default=d.salient_layers,
-        help=f"style layers --salient-quantile acts on, comma-separated (default: {','.join(d.salient_layers)})",
+        help=f"style layers --salient-quantile acts on, comma-separated, or 'none' (default: {','.join(d.salient_layers)})",
     )
     g.add_argument(
         "--padding",

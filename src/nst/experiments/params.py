@@ -119,6 +119,9 @@ def _convert(text: str, kind: Any, name: str) -> Any:
         if type(None) in args and text.lower() == "none":
             return None
         others = [a for a in args if a is not type(None)]
+        if len(others) == 2 and typing.get_args(others[1]) == (others[0], Ellipsis):
+            # One value or one per item (salient_quantile=0.8 or 0.9+0.8).
+            return _convert(text, others[1] if _TUPLE_SPLIT.search(text) else others[0], name)
         if len(others) != 1:
             raise InputError(f"--param {name}: this setting cannot be varied from the command line")
         return _convert(text, others[0], name)
