@@ -51,7 +51,7 @@ def test_coarse_content_boost_falls_geometrically_to_one():
         ({"laplacian_size": 0}, "laplacian_size"),
         ({"salient_quantile": 0.0}, "salient_quantile"),
         ({"salient_quantile": 1.5}, "salient_quantile"),
-        ({"salient_layers": ("conv9_1",)}, "salient layer"),
+        ({"salient_layers": ("conv9_1",)}, "unknown salient layer 'conv9_1'"),
         ({"salient_quantile": (0.9,)}, r"1 values \(0.9\) for 2 salient layers \(conv4_1, conv5_1\)"),
         ({"salient_layers": ("conv5_1",)}, "give one value for all, or one per layer"),
         ({"salient_quantile": (0.9, 1.2)}, "salient_quantile"),

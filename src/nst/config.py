@@ -409,6 +409,7 @@ def validate(config: StyleConfig) -> None:
         raise InputError(f"style_loss must be one of {', '.join(STYLE_LOSSES)}, got {config.style_loss!r}")
     if config.style_loss == "wasserstein" and config.mask is not None:
         raise InputError("style_loss 'wasserstein' does not support masks yet; use 'gram'")
+    check_layer_names(config.salient_layers, "salient layer")  # before the quantiles that follow them
     quantiles = config.salient_quantile
     if isinstance(quantiles, tuple):
         if config.salient_layers and len(quantiles) != len(config.salient_layers):
@@ -436,7 +437,6 @@ def validate(config: StyleConfig) -> None:
     _layer_weights("content_layer_weights", config.content_layer_weights, config.content_layers)
     _layer_weights("style_layer_weights", config.style_layer_weights, config.style_layers)
     check_layer_names(config.final_only_style_layers, "final-only style layer")
-    check_layer_names(config.salient_layers, "salient layer")
     _finite_number("stroke_weight", config.stroke_weight)
     if config.scales is not None:
         _positive_int("scales", config.scales, maximum=12)
