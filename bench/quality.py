@@ -111,9 +111,14 @@ def _sixth(**changes: object) -> nst.StyleConfig:
     return _fourth(**{**SIXTH, **changes})
 
 
+def _eighth(**changes: object) -> nst.StyleConfig:
+    """The eighth session's defaults with ``changes`` (pinned like `_third`)."""
+    return _sixth(**{"salient_quantile": (0.9, 0.8), "style_weight": 6e4, **changes})
+
+
 #: Named configurations, each a function of the output size. "default" is today's StyleConfig();
 #: "previous" the defaults before issue 12; the first candidates are changes to "previous", the
-#: later ones to the defaults of their session, pinned (`_third`, `_fourth`, `_sixth`).
+#: later ones to the defaults of their session, pinned (`_third`, `_fourth`, `_sixth`, `_eighth`).
 CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "paper": lambda size: nst.StyleConfig.preset("paper"),
     "default": lambda size: nst.StyleConfig(),
@@ -253,6 +258,11 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "salient-e0.8": lambda size: _sixth(salient_quantile=0.8),
     "salient-e.9-.8": lambda size: _sixth(salient_quantile=(0.9, 0.8)),
     "salient-e.9-.8-s6": lambda size: _sixth(salient_quantile=(0.9, 0.8), style_weight=6e4),
+    # Probes on the BSDS500 photos Picasso still takes (the château, the gulls): today's defaults
+    # with less stroke weight, a deeper cut, a stronger coarse content weight.
+    "eighth-stroke2": lambda size: _eighth(stroke_weight=2.0),
+    "eighth-cut.8-.7": lambda size: _eighth(salient_quantile=(0.8, 0.7)),
+    "eighth-boost128": lambda size: _eighth(coarse_content_boost=128.0),
     "salient-e-c3.9-s6": lambda size: _sixth(
         salient_quantile=(0.9, 0.9, 0.8), salient_layers=("conv3_1", "conv4_1", "conv5_1"), style_weight=6e4
     ),
