@@ -211,14 +211,6 @@ class StyleConfig:
     # belfry read as a face again (docs/quality.md "The defaults chosen (eighth session)").
     salient_quantile: float | tuple[float, ...] = (0.9, 0.8)
     salient_layers: tuple[str, ...] = ("conv4_1", "conv5_1")
-
-    def salient_quantile_of(self, layer: str) -> float:
-        """The quantile above which the painting's positions leave ``layer``'s Gram (1: none)."""
-        if layer not in self.salient_layers:
-            return 1.0
-        if isinstance(self.salient_quantile, tuple):
-            return self.salient_quantile[self.salient_layers.index(layer)]
-        return self.salient_quantile
     # Padding of the network's convolutions: "zeros" (VGG's, the paper's) or "reflect"/"replicate",
     # which give the border no dark frame to react to.
     padding: str = "zeros"
@@ -244,6 +236,14 @@ class StyleConfig:
     def init_is_image(self) -> bool:
         """True when ``init`` names an image file (not content, noise or a model)."""
         return self.init not in ("content", "noise") and self.init_model is None
+
+    def salient_quantile_of(self, layer: str) -> float:
+        """The quantile above which the painting's positions leave ``layer``'s Gram (1: none)."""
+        if layer not in self.salient_layers:
+            return 1.0
+        if isinstance(self.salient_quantile, tuple):
+            return self.salient_quantile[self.salient_layers.index(layer)]
+        return self.salient_quantile
 
     def __post_init__(self) -> None:
         validate(self)

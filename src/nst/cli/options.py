@@ -303,7 +303,7 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         default=d.salient_quantile,
         help="leave the painting's strongest deep-layer positions (a portrait's eyes) above this quantile "
         "out of its style statistics, so they are not painted into the photo; one number, or one per "
-        f"--salient-layers entry, comma-separated (default: {_format_quantiles(d.salient_quantile)}: keep all)",
+        f"--salient-layers entry, comma-separated; 1 keeps every position (default: {_format_quantiles(d.salient_quantile)})",
     )
     g.add_argument(
         "--salient-layers",
