@@ -328,11 +328,17 @@ def test_without_salient_leaves_out_the_strongest_positions_and_keeps_the_streng
     assert torch.equal(losses.without_salient(features, 1.0), features.reshape(1, 2, 1, 20))
 
 
+def _painting_with_a_focal_point() -> torch.Tensor:
+    """Noise with one strong blue patch: the positions the salient cut leaves out."""
+    style = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    style[..., 24:40, 24:40] = torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1)
+    return style
+
+
 def test_salient_quantile_changes_the_salient_layers_targets_only(extractor):
     from nst.objective import compute_style_grams
 
-    style = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    style[..., 24:40, 24:40] = torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1)  # one strong patch
+    style = _painting_with_a_focal_point()
     plain = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=1.0), [style])
     cut = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=0.75), [style])
     for layer in ("conv1_1", "conv2_1", "conv3_1"):
@@ -347,8 +353,7 @@ def test_salient_quantile_changes_the_salient_layers_targets_only(extractor):
 def test_a_quantile_per_salient_layer_cuts_each_layer_by_its_own(extractor):
     from nst.objective import compute_style_grams
 
-    style = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    style[..., 24:40, 24:40] = torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1)
+    style = _painting_with_a_focal_point()
     per_layer = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=(1.0, 0.75)), [style])
     only_deepest = compute_style_grams(
         extractor, nst.StyleConfig(salient_quantile=0.75, salient_layers=("conv5_1",)), [style]
@@ -363,8 +368,7 @@ def test_a_quantile_per_salient_layer_cuts_each_layer_by_its_own(extractor):
 def test_the_wasserstein_targets_leave_the_focal_points_out_too(extractor):
     from nst.objective import wasserstein_targets
 
-    style = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    style[..., 24:40, 24:40] = torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1)
+    style = _painting_with_a_focal_point()
     config = nst.StyleConfig(style_loss="wasserstein")
     plain = wasserstein_targets(extractor, config.with_changes(salient_quantile=1.0), [style], [1.0])
     cut = wasserstein_targets(extractor, config.with_changes(salient_quantile=0.75), [style], [1.0])
