@@ -269,6 +269,13 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "eighth-stroke2": lambda size: _eighth(stroke_weight=2.0),
     "eighth-cut.8-.7": lambda size: _eighth(salient_quantile=(0.8, 0.7)),
     "eighth-boost128": lambda size: _eighth(coarse_content_boost=128.0),
+    # Ninth session: how much content weight the BSDS500 photos need to stay themselves under
+    # Picasso, whether a stronger outline term does it instead, and whether the coarse levels'
+    # painting at the final size is what draws Picasso's long contours across them.
+    "ninth-alpha3": lambda size: _eighth(content_weight=3.0),
+    "ninth-alpha10": lambda size: _eighth(content_weight=10.0),
+    "ninth-lap0.1": lambda size: _eighth(laplacian_weight=0.1),
+    "ninth-level": lambda size: _eighth(coarse_style="level"),
 }
 
 
@@ -490,7 +497,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--configs", nargs="+", default=["default", "paper"], choices=list(CONFIGS))
+    # metavar: the ~100 names listed in every usage line made --help unreadable.
+    parser.add_argument(
+        "--configs", nargs="+", default=["default", "paper"], choices=list(CONFIGS), metavar="NAME",
+        help="configurations to run (default: default paper; --list-configs names them all)",
+    )
+    parser.add_argument("--list-configs", action="store_true", help="print the configuration names and exit")
     parser.add_argument("--pairs", nargs="+", help="glob patterns on 'photo~painting' names")
     parser.add_argument("--extra-photos", type=int, default=0, help="add this many BSDS500 photos")
     parser.add_argument("--out", default="runs/quality")
@@ -498,8 +510,11 @@ def main() -> int:
     parser.add_argument("--force", action="store_true", help="rerun cells that already have results")
     parser.add_argument("--remeasure", action="store_true", help="recompute the picture measures of the --configs' existing cells from their PNGs (no runs)")
     parser.add_argument("--threads", type=int, help="torch threads (1 is fastest on a busy machine)")
-    parser.add_argument("--sheet-configs", nargs="+", choices=list(CONFIGS), help="configurations to draw (default: all)")
+    parser.add_argument("--sheet-configs", nargs="+", choices=list(CONFIGS), metavar="NAME", help="configurations to draw (default: all)")
     args = parser.parse_args()
+    if args.list_configs:
+        print("\n".join(CONFIGS))
+        return 0
     if args.threads:
         import torch
 
