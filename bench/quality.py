@@ -276,6 +276,9 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "ninth-alpha10": lambda size: _eighth(content_weight=10.0),
     "ninth-lap0.1": lambda size: _eighth(laplacian_weight=0.1),
     "ninth-level": lambda size: _eighth(coarse_style="level"),
+    "ninth-c1third": lambda size: _eighth(style_layer_weights=(1 / 3, 1.0, 1.0, 1.0, 1.0)),
+    "ninth-c1tenth": lambda size: _eighth(style_layer_weights=(0.1, 1.0, 1.0, 1.0, 1.0)),
+    "ninth-content-c32": lambda size: _eighth(content_layers=("conv3_2", "conv4_2")),
 }
 
 
