@@ -279,6 +279,9 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "ninth-c1third": lambda size: _eighth(style_layer_weights=(1 / 3, 1.0, 1.0, 1.0, 1.0)),
     "ninth-c1tenth": lambda size: _eighth(style_layer_weights=(0.1, 1.0, 1.0, 1.0, 1.0)),
     "ninth-content-c32": lambda size: _eighth(content_layers=("conv3_2", "conv4_2")),
+    # alpha 3 at the final level only: the coarsest level keeps 32x alpha 1.
+    "ninth-final-alpha3": lambda size: _eighth(content_weight=3.0, coarse_content_boost=32.0 / 3),
+    "ninth-final-alpha2": lambda size: _eighth(content_weight=2.0, coarse_content_boost=16.0),
 }
 
 
