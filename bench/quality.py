@@ -282,6 +282,8 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     # alpha 3 at the final level only: the coarsest level keeps 32x alpha 1.
     "ninth-final-alpha3": lambda size: _eighth(content_weight=3.0, coarse_content_boost=32.0 / 3),
     "ninth-final-alpha2": lambda size: _eighth(content_weight=2.0, coarse_content_boost=16.0),
+    "ninth-ss0.7": lambda size: _eighth(style_scale=0.7),
+    "ninth-ss0.5": lambda size: _eighth(style_scale=0.5),
 }
 
 
