@@ -284,6 +284,7 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "ninth-final-alpha2": lambda size: _eighth(content_weight=2.0, coarse_content_boost=16.0),
     "ninth-ss0.7": lambda size: _eighth(style_scale=0.7),
     "ninth-ss0.5": lambda size: _eighth(style_scale=0.5),
+    "ninth-ss2": lambda size: _eighth(style_scale=2.0),
 }
 
 
