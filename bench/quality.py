@@ -269,9 +269,11 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "eighth-stroke2": lambda size: _eighth(stroke_weight=2.0),
     "eighth-cut.8-.7": lambda size: _eighth(salient_quantile=(0.8, 0.7)),
     "eighth-boost128": lambda size: _eighth(coarse_content_boost=128.0),
-    # Ninth session: how much content weight the BSDS500 photos need to stay themselves under
-    # Picasso, whether a stronger outline term does it instead, and whether the coarse levels'
-    # painting at the final size is what draws Picasso's long contours across them.
+    # Ninth session (docs/quality.md "What is left (ninth session)"): what keeps the BSDS500
+    # photos Picasso takes (the château, the gulls, the bear in grass) and what it costs The
+    # Scream: more content weight (on every level, or at the final level only), a stronger
+    # outline term, the painting at each level's size or at another scale, less conv1_1 (colour),
+    # conv3_2 as a second content layer.
     "ninth-alpha3": lambda size: _eighth(content_weight=3.0),
     "ninth-alpha10": lambda size: _eighth(content_weight=10.0),
     "ninth-lap0.1": lambda size: _eighth(laplacian_weight=0.1),
@@ -279,7 +281,7 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "ninth-c1third": lambda size: _eighth(style_layer_weights=(1 / 3, 1.0, 1.0, 1.0, 1.0)),
     "ninth-c1tenth": lambda size: _eighth(style_layer_weights=(0.1, 1.0, 1.0, 1.0, 1.0)),
     "ninth-content-c32": lambda size: _eighth(content_layers=("conv3_2", "conv4_2")),
-    # alpha 3 at the final level only: the coarsest level keeps 32x alpha 1.
+    # alpha 2 or 3 at the final level only: the coarsest level keeps 32x alpha 1.
     "ninth-final-alpha3": lambda size: _eighth(content_weight=3.0, coarse_content_boost=32.0 / 3),
     "ninth-final-alpha2": lambda size: _eighth(content_weight=2.0, coarse_content_boost=16.0),
     "ninth-ss0.7": lambda size: _eighth(style_scale=0.7),
