@@ -287,6 +287,14 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "ninth-ss0.7": lambda size: _eighth(style_scale=0.7),
     "ninth-ss0.5": lambda size: _eighth(style_scale=0.5),
     "ninth-ss2": lambda size: _eighth(style_scale=2.0),
+    # Tenth session (docs/quality.md "Tenth session"): how much content weight the bear in grass
+    # and the gulls need, the outline term at 0.3, conv5_1 left out, the Wasserstein-2 loss with
+    # today's other settings.
+    "tenth-alpha30": lambda size: _eighth(content_weight=30.0),
+    "tenth-alpha100": lambda size: _eighth(content_weight=100.0),
+    "tenth-lap0.3": lambda size: _eighth(laplacian_weight=0.3),
+    "tenth-no-conv5_1": lambda size: _eighth(style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.0)),
+    "tenth-w2": lambda size: _eighth(style_loss="wasserstein"),
 }
 
 
