@@ -295,6 +295,10 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "tenth-lap0.3": lambda size: _eighth(laplacian_weight=0.3),
     "tenth-no-conv5_1": lambda size: _eighth(style_layer_weights=(1.0, 1.0, 1.0, 1.0, 0.0)),
     "tenth-w2": lambda size: _eighth(style_loss="wasserstein"),
+    # Does a shallower content layer, or one scale, hold the gulls' heads at alpha 10?
+    "tenth-alpha10-c32": lambda size: _eighth(content_weight=10.0, content_layers=("conv3_2", "conv4_2")),
+    "tenth-alpha10-c22": lambda size: _eighth(content_weight=10.0, content_layers=("conv2_2", "conv4_2")),
+    "tenth-alpha10-one-scale": lambda size: _eighth(content_weight=10.0, scales=1, iterations=200),
 }
 
 
