@@ -41,7 +41,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import previous_defaults, scoring_config  # noqa: E402
 from grain import dot_density, flat_band_energy, grid_pattern  # noqa: E402
-from measures import structure, style_distance, texture_distance  # noqa: E402
+from measures import Box, structure, style_distance, texture_distance  # noqa: E402
 
 import nst  # noqa: E402
 
@@ -53,6 +53,21 @@ PAINTINGS = (
     "starry_night.jpg", "the_scream.jpg", "picasso_selfport1907.jpg", "seated-nude.jpg",
     "escher_sphere.jpg", "great_wave.jpg", "udnie.jpg",
 )  # fmt: skip
+#: Each panel photo's subject, drawn by hand (left, top, right, bottom as fractions): where the
+#: "subject structure" measure looks, since the whole picture's mean is mostly sky, water and grass.
+SUBJECT_BOXES: dict[str, Box] = {
+    "brad_pitt": (0.22, 0.12, 0.78, 0.72),  # the face
+    "tubingen": (0.3, 0.15, 1.0, 0.8),  # the houses and the church tower
+    "hoovertowernight": (0.68, 0.0, 0.87, 0.65),  # the tower
+    "100075": (0.0, 0.25, 1.0, 0.85),  # the bears
+    "100080": (0.05, 0.3, 0.62, 0.85),  # the bear in the grass
+    "100098": (0.4, 0.35, 1.0, 0.85),  # the bear on the snow
+    "101085": (0.1, 0.0, 1.0, 0.95),  # the statues
+    "101087": (0.55, 0.15, 0.85, 0.95),  # the man on the raft
+    "102061": (0.05, 0.08, 0.85, 0.5),  # the château (its reflection left out)
+    "103041": (0.0, 0.3, 0.95, 0.65),  # the gulls
+    "103070": (0.0, 0.15, 0.65, 0.85),  # the boobies
+}
 #: crowsonkb's style-transfer-pytorch layer weights 256:64:16:4:1, scaled to sum to 5 (the
 #: paper's five unit weights) so that beta keeps its meaning.
 CROWSON_WEIGHTS = tuple(5 * w / 341 for w in (256, 64, 16, 4, 1))
@@ -89,7 +104,7 @@ def _keep_layout(
 #: candidates (`lap0.01` ... `lap0.01-s5-boost64`) were measured with, before 64 px became the default.
 FOURTH: dict[str, object] = {
     "pooling": "max", "style_weight": 3e4, "coarse_content_boost": 32.0, "laplacian_weight": 0.0, "laplacian_size": 32,
-    "salient_quantile": 1.0,
+    "salient_quantile": 1.0, "subject_weight": 1.0,
 }  # fmt: skip
 #: Issue 12's defaults of the sixth session, where they differ from the fourth's.
 SIXTH: dict[str, object] = {"laplacian_weight": 0.01, "laplacian_size": 64, "style_weight": 5e4}
@@ -299,6 +314,18 @@ CONFIGS: dict[str, Callable[[int], nst.StyleConfig]] = {
     "tenth-alpha10-c32": lambda size: _eighth(content_weight=10.0, content_layers=("conv3_2", "conv4_2")),
     "tenth-alpha10-c22": lambda size: _eighth(content_weight=10.0, content_layers=("conv2_2", "conv4_2")),
     "tenth-alpha10-one-scale": lambda size: _eighth(content_weight=10.0, scales=1, iterations=200),
+    # Eleventh session (docs/quality.md "The defaults chosen (eleventh session)"): the content loss
+    # weighted by the photo's own salience (`subject_weight`) on the eighth session's defaults,
+    # then with more of the Laplacian term and beta; today's defaults are the last but one.
+    "eighth": lambda size: _eighth(),
+    "eleventh-subject3": lambda size: _eighth(subject_weight=3.0),
+    "eleventh-subject10": lambda size: _eighth(subject_weight=10.0),
+    "eleventh-subject30": lambda size: _eighth(subject_weight=30.0),
+    "eleventh-lap0.03": lambda size: _eighth(subject_weight=10.0, laplacian_weight=0.03),
+    "eleventh-lap0.02-b6.5e4": lambda size: _eighth(subject_weight=10.0, laplacian_weight=0.02, style_weight=6.5e4),
+    "eleventh-lap0.03-b7e4": lambda size: _eighth(subject_weight=10.0, laplacian_weight=0.03, style_weight=7e4),
+    "eleventh-lap0.02-b7e4": lambda size: _eighth(subject_weight=10.0, laplacian_weight=0.02, style_weight=7e4),
+    "eleventh-lap0.015-b6.5e4": lambda size: _eighth(subject_weight=10.0, laplacian_weight=0.015, style_weight=6.5e4),
 }
 
 
@@ -368,13 +395,15 @@ def run_cell(
         "stop_reason": result.stop_reason,
         "losses": result.losses.to_dict(),
         "common_objective": common(picture, photo, painting),
-        **measure(picture, photo_image, painting_image),
+        **measure(picture, photo_image, painting_image, SUBJECT_BOXES.get(photo.stem)),
     }
 
 
-def measure(picture: Image.Image, photo: Image.Image, painting: Image.Image) -> dict:
-    """The picture measures of a cell (`run_cell`; `--remeasure` recomputes them from the PNG)."""
+def measure(picture: Image.Image, photo: Image.Image, painting: Image.Image, subject: Box | None = None) -> dict:
+    """The picture measures of a cell (`run_cell`; `--remeasure` recomputes them from the PNG);
+    "subject_structure" only for a photo with a ``subject`` box."""
     return {
+        **({"subject_structure": structure(picture, photo, subject)} if subject else {}),
         "style_distance": style_distance(picture, painting),
         "style_distance_max": style_distance(picture, painting, "max"),
         "texture_distance": texture_distance(picture, painting),
@@ -416,9 +445,9 @@ def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: 
     """Markdown: one row per configuration (means over the pairs it has), then structure and
     style distance per pair."""
     lines = [
-        "| config | cells | seconds | CPU s | structure mean | structure min (pair) | style dist | style (max net) "
-        "| style (both) | texture dist | grid (1/255) | dots |",
-        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| config | cells | seconds | CPU s | structure mean | structure min (pair) | subject structure | style dist "
+        "| style (max net) | style (both) | texture dist | grid (1/255) | dots |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name in configs:
         mine = {p: cells[(name, p)] for p in pair_names if (name, p) in cells}
@@ -430,14 +459,15 @@ def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: 
             f"| {name} | {n} | {sum(c['seconds'] for c in mine.values()) / n:.1f} "
             f"| {sum(c.get('cpu_seconds', 0) for c in mine.values()) / n:.1f} "
             f"| {sum(c['structure'] for c in mine.values()) / n:.3f} "
-            f"| {mine[worst]['structure']:.3f} ({worst}) "
+            f"| {mine[worst]['structure']:.3f} ({worst}) | {_mean(mine, 'subject_structure')} "
             f"| {sum(c['style_distance'] for c in mine.values()) / n:.3f} "
             f"| {_mean(mine, 'style_distance_max')} | {_mean(mine, 'style_both')} "
             f"| {sum(c['texture_distance'] for c in mine.values()) / n:.3f} "
             f"| {sum(_grid_max(c) for c in mine.values()) / n:.2f} | {_mean(mine, 'dots', 2)} |"
         )
     shown = [c for c in configs if any((c, p) in cells for p in pair_names)]
-    lines += ["", "structure / style distance (both networks where measured, else average pooling's) / dots / CPU seconds per pair:", "",
+    lines += ["", "structure (the subject's) / style distance (both networks where measured, else average pooling's) / dots / "
+              "CPU seconds per pair:", "",
               "| pair | " + " | ".join(shown) + " |", "| --- |" + " ---: |" * len(shown)]  # fmt: skip
     for pair in pair_names:
         row = []
@@ -449,7 +479,9 @@ def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: 
             both, dots = _value(c, "style_both"), c.get("dots")
             style = f"{both:.3f}" if both is not None else f"{c['style_distance']:.3f} (avg)"
             dots_text = f"{dots:.1f}" if dots is not None else "-"
-            row.append(f"{c['structure']:.3f} / {style} / {dots_text} / {c.get('cpu_seconds', 0):.0f}")
+            subject = c.get("subject_structure")
+            subject_text = f" ({subject:.3f})" if subject is not None else ""
+            row.append(f"{c['structure']:.3f}{subject_text} / {style} / {dots_text} / {c.get('cpu_seconds', 0):.0f}")
         if any(row):
             lines.append(f"| {pair} | " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -551,11 +583,12 @@ def main() -> int:
     if args.remeasure:
         for pair in pair_names:
             photo, painting = (Image.open(p).convert("RGB") for p in panel[pair])
+            subject = SUBJECT_BOXES.get(panel[pair][0].stem)
             for path in [root / name / f"{pair}.json" for name in args.configs]:
                 if not path.is_file():
                     continue
                 cell = json.loads(path.read_text())
-                cell.update(measure(Image.open(path.with_suffix(".png")).convert("RGB"), photo, painting))
+                cell.update(measure(Image.open(path.with_suffix(".png")).convert("RGB"), photo, painting, subject))
                 path.write_text(json.dumps(cell, indent=1))
     elif not args.report_only:
         common = CommonObjective(args.size)

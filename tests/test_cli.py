@@ -301,7 +301,7 @@ CASES: list[Case] = [
     Case("leftover-partial", "a partial image is left from an interrupted run", stylize(), 2, "out.partial.png' is left from an interrupted run: use --overwrite", _write("out.partial.png", b"partial")),
     Case("resume-nothing", "--resume without a checkpoint", stylize("--resume"), 2, "nothing to resume: there is no checkpoint '.*out.ckpt'"),
     Case("resume-damaged", "--resume with a damaged checkpoint", stylize("--resume"), 2, "checkpoint '.*out.ckpt' is damaged or not a checkpoint", _write("out.ckpt", b"\x00" * 100)),
-    Case("resume-changed", "--resume with changed settings", stylize("--resume", "--style-weight", "5"), 2, r"cannot resume from '.*out.ckpt': this run differs from it in style_weight \(60000.0 -> 5.0\)", _checkpoint_of_another_run, runs=True),
+    Case("resume-changed", "--resume with changed settings", stylize("--resume", "--style-weight", "5"), 2, r"cannot resume from '.*out.ckpt': this run differs from it in style_weight \(70000.0 -> 5.0\)", _checkpoint_of_another_run, runs=True),
     # --- usage
     Case("no-arguments", "no arguments", (), 2, "the following arguments are required: command"),
     Case("unknown-option", "an unknown option (--sizee)", stylize("--sizee", "5"), 2, "unrecognized arguments: --sizee 5"),

@@ -55,6 +55,9 @@ def test_coarse_content_boost_falls_geometrically_to_one():
         ({"salient_quantile": (0.9,)}, r"1 values \(0.9\) for 2 salient layers \(conv4_1, conv5_1\)"),
         ({"salient_layers": ("conv5_1",)}, "give one value for all, or one per layer"),
         ({"salient_quantile": (0.9, 1.2)}, "salient_quantile"),
+        ({"subject_weight": 0.5}, "subject_weight"),
+        ({"subject_weight": float("nan")}, "subject_weight"),
+        ({"subject_layer": "conv9_1"}, "unknown subject layer 'conv9_1'"),
     ],
 )
 def test_bad_knob_values_are_refused(changes, message):
@@ -201,6 +204,23 @@ def test_grid_measure_finds_a_pixel_locked_grid():
     assert math.isfinite(dotted["amplitude"]["16"])
 
 
+def test_structure_in_a_box_sees_a_lost_subject_the_whole_picture_hides():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from measures import structure
+
+    gen = np.random.default_rng(0)
+    photo = np.full((128, 192, 3), 150.0) + gen.normal(0, 3, (128, 192, 3))
+    photo[40:80, 120:170] = 40  # a dark subject on a light ground
+    photo[55:60, 130:160] = 230  # with a detail in it
+    painted = photo.copy()
+    painted[40:80, 120:170] = 150  # the subject painted over; the ground kept
+    as_image = [Image.fromarray(a.clip(0, 255).astype(np.uint8)) for a in (photo, painted)]
+    box = (120 / 192, 40 / 128, 170 / 192, 80 / 128)
+    whole, subject = structure(as_image[1], as_image[0]), structure(as_image[1], as_image[0], box)
+    assert subject < whole - 0.3  # the ground keeps the whole picture's mean up
+    assert structure(as_image[0], as_image[0], box) == pytest.approx(1.0, abs=1e-4)
+
+
 def test_dot_density_counts_dots_but_not_strokes():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from grain import dot_density
@@ -257,12 +277,13 @@ def test_a_checkpoint_from_before_issue_12_does_not_resume_with_the_new_defaults
     # Written before the settings existed: it ran without a stroke weight or level detail.
     keys = (
         "stroke_weight", "final_only_style_layers", "level_detail", "coarse_style", "coarse_content_boost",
-        "laplacian_weight", "laplacian_size",
+        "laplacian_weight", "laplacian_size", "subject_weight",
     )  # fmt: skip
     old = {"settings": {k: v for k, v in new["settings"].items() if k not in keys}}
     mismatch = describe_mismatch(old, new)
     assert mismatch and "stroke_weight (1.0 -> 3.0)" in mismatch and "level_detail" in mismatch
     assert f"laplacian_weight (0.0 -> {nst.StyleConfig().laplacian_weight!r})" in mismatch
+    assert f"subject_weight (1.0 -> {nst.StyleConfig().subject_weight!r})" in mismatch
     paper = {"settings": nst.StyleConfig.preset("paper").to_dict()}
     old_paper = {"settings": {k: v for k, v in paper["settings"].items() if k not in keys}}
     assert describe_mismatch(old_paper, paper) is None
@@ -374,3 +395,64 @@ def test_the_wasserstein_targets_leave_the_focal_points_out_too(extractor):
     cut = wasserstein_targets(extractor, config.with_changes(salient_quantile=0.75), [style], [1.0])
     assert torch.equal(plain["conv3_1"][1], cut["conv3_1"][1])
     assert not torch.allclose(plain["conv5_1"][1], cut["conv5_1"][1])
+
+
+def test_subject_weights_favour_the_photos_strongest_positions():
+    features = torch.zeros(1, 4, 4, 6)
+    features[..., 1, 2] = 3.0  # one salient position; the rest weak but not empty
+    features[..., 0, 0] = 0.1
+    weights = losses.subject_weights(features, 10.0, (4, 6))
+    assert weights.mean().item() == pytest.approx(1.0, rel=1e-5)
+    # The salient position weighs 10x the weakest (and the faint one barely more than it).
+    assert weights[0, 0, 1, 2] == weights.max()
+    assert (weights.max() / weights.min()).item() == pytest.approx(10.0, rel=1e-3)
+    assert weights[0, 0, 0, 0] < 1.05 * weights.min()
+    # At a content layer of twice the size the weight follows the salient position there.
+    larger = losses.subject_weights(features, 10.0, (8, 12))
+    assert larger.shape == (1, 1, 8, 12) and larger[0, 0, 2:4, 4:6].min() == larger.max()
+    assert torch.allclose(losses.subject_weights(features, 1.0, (8, 12)), torch.ones(1, 1, 8, 12))
+
+
+def test_content_loss_with_position_weights():
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.randn(1, 3, 2, 2, generator=gen), torch.randn(1, 3, 2, 2, generator=gen)
+    weights = torch.tensor([[[[2.0, 0.0], [1.0, 1.0]]]])
+    expected = ((a - b).pow(2) * weights).sum() / a.numel()
+    assert losses.content_loss(a, b, weights).item() == pytest.approx(expected.item())
+    assert losses.content_loss(a, b, torch.ones(1, 1, 2, 2)).item() == pytest.approx(losses.content_loss(a, b).item())
+
+
+def test_the_subject_weight_keeps_more_of_the_photo_where_it_is_salient(images):
+    from nst.objective import Objective
+
+    _, style = images
+    # A flat grey photo with a subject: a patch of fine detail in its top-left corner.
+    content = torch.full((1, 3, 48, 64), 0.5)
+    content[..., 4:24, 4:24] = torch.rand(1, 3, 20, 20, generator=torch.Generator().manual_seed(1))
+    config = _config(style_layers=("conv1_1",), salient_layers=(), subject_weight=10.0)
+    # The subject layer is read even when no content or style layer asks for it.
+    assert config.feature_layers[-1] == "conv5_1" and "conv5_1" in str(config.extractor_key())
+    extractor = nst.build_extractor(config)
+    weighted = Objective(extractor, config, content, [style])
+    uniform = Objective(extractor, config.with_changes(subject_weight=1.0), content, [style])
+    assert not uniform.content_position_weights
+    weights = weighted.content_position_weights["conv4_2"]
+    assert weights.mean().item() == pytest.approx(1.0, rel=1e-5) and weights.max() > 3 * weights.min()
+    assert weights[..., :3, :3].mean() > 2 * weights[..., 3:, 4:].mean()  # the subject, not the grey
+    # The same error costs more where the photo is salient than where it is not.
+    features = extractor(content)["conv4_2"]
+    flat = weights.flatten()
+    for position, more in ((int(flat.argmax()), True), (int(flat.argmin()), False)):
+        changed = features.clone().flatten(2)
+        changed[..., position] += 1.0
+        changed = changed.view_as(features)
+        w_loss = losses.content_loss(changed, weighted.content_targets["conv4_2"], weights)
+        u_loss = losses.content_loss(changed, uniform.content_targets["conv4_2"])
+        assert bool(w_loss > u_loss) is more
+    result = nst.transfer_style(content, style, config, extractor=extractor)
+    assert torch.isfinite(result.tensor).all()
+
+
+def test_the_paper_preset_weighs_every_position_alike():
+    assert nst.StyleConfig.preset("paper").subject_weight == 1.0
+    assert nst.StyleConfig().subject_weight > 1.0

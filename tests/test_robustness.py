@@ -300,7 +300,7 @@ def test_a_tiled_level_stopped_by_request_saves_the_finished_tiles(extractor, im
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda c, s, cfg: (c, s, cfg.with_changes(style_weight=5.0)), r"style_weight \(60000.0 -> 5.0\)"),
+        (lambda c, s, cfg: (c, s, cfg.with_changes(style_weight=5.0)), r"style_weight \(70000.0 -> 5.0\)"),
         (lambda c, s, cfg: (c, s, cfg.with_changes(size=48)), r"size \(40 -> 48\)"),
         (lambda c, s, cfg: (c.flip(-1), s, cfg), "the content image"),
         (lambda c, s, cfg: (c, s * 0.5, cfg), "the style image"),
@@ -484,7 +484,11 @@ def test_images_the_network_cannot_see_are_refused_before_any_work(
 
 def test_the_smallest_side_follows_the_deepest_layer():
     assert memory.min_side(nst.StyleConfig()) == 16  # conv5_1: after four poolings
-    assert memory.min_side(nst.StyleConfig(style_layers=("conv1_1",), content_layers=("conv2_2",))) == 2
+    shallow = nst.StyleConfig(style_layers=("conv1_1",), content_layers=("conv2_2",), subject_weight=1.0)
+    assert memory.min_side(shallow) == 2
+    # The photo's salience is read at the subject layer, so it counts when the subject weight is on.
+    assert memory.min_side(shallow.with_changes(subject_weight=10.0)) == 16
+    assert memory.min_side(shallow.with_changes(subject_weight=10.0, subject_layer="conv2_1")) == 2
     assert memory.min_side(nst.StyleConfig(style_layers=("pool5",))) == 32
 
 

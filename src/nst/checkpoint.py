@@ -148,6 +148,7 @@ def run_identity(
 BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {
     "coarse_style": "level", "coarse_content_boost": 1.0, "stroke_weight": 1.0,
     "final_only_style_layers": [], "level_detail": False, "laplacian_weight": 0.0, "salient_quantile": 1.0,
+    "subject_weight": 1.0,
 }  # fmt: skip
 
 

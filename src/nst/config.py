@@ -72,6 +72,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "scales": 1, "iterations": 1000, "tv_weight": 0.0, "laplacian_weight": 0.0, "content_weight": 1.0, "style_weight": 1e4,
         "style_layer_weights": None, "stroke_weight": 1.0, "final_only_style_layers": (), "pooling": "avg",
         "coarse_style": "level", "coarse_content_boost": 1.0, "level_detail": False, "salient_quantile": 1.0,
+        "subject_weight": 1.0,
     },  # fmt: skip
     # A quick look: the automatic pyramid with at most 30 iterations per level.
     "draft": {"iterations": 30, "tolerance": 5e-3},
@@ -99,14 +100,14 @@ class StyleConfig:
     # `resolve_size`), because 1000 L-BFGS iterations at 512 px take about 40 minutes on 2 cores.
     size: int | None = None
     # alpha and beta of the paper's total loss alpha * L_content + beta * L_style. Deviation:
-    # beta 6e4, not 1e4: max pooling (below) needs about three times the paper's beta for as much
+    # beta 7e4, not 1e4: max pooling (below) needs about three times the paper's beta for as much
     # of the painting (docs/quality.md "The grid, fourth session"); the Laplacian term (below)
     # holds the photo's outlines but takes some of the style, and so does leaving the painting's
-    # focal points out (`salient_quantile`): with both, brad_pitt x The Scream needs 6e4 to carry
-    # as much of the painting as before issue 12 (docs/quality.md "The defaults chosen (eighth
+    # focal points out (`salient_quantile`): with those, brad_pitt x The Scream needs 7e4 to carry
+    # as much of the painting as before issue 12 (docs/quality.md "The defaults chosen (eleventh
     # session)").
     content_weight: float = 1.0
-    style_weight: float = 6e4
+    style_weight: float = 7e4
     content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
     style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
     # w_l of the paper, one per layer; None means 1 for every layer (the paper's choice).
@@ -130,8 +131,10 @@ class StyleConfig:
     # the photo than the paper on 3 of 21 panel pairs; with it (and beta 5e4 then) every pair keeps at
     # least the paper's structure (docs/quality.md "The defaults chosen (sixth session)"). At 32
     # px it held only the largest outlines, and more beta painted Picasso's eye into Tübingen's
-    # sky; 64 px does not. 0 turns it off (the paper has none).
-    laplacian_weight: float = 0.01
+    # sky; 64 px does not. 0.02 since the subject weight (below) gives the background less
+    # content weight: at 0.01 brad_pitt's plain backdrop took Escher's and Great Wave's texture
+    # and kept less of the photo than the paper's method. 0 turns it off (the paper has none).
+    laplacian_weight: float = 0.02
     laplacian_size: int = 64
     # Deviation: VGG's own max pooling, not the paper's average pooling ("improves the gradient
     # flow and one obtains slightly more appealing results", Gatys et al.). Measured on the quality
@@ -211,6 +214,18 @@ class StyleConfig:
     # belfry read as a face again (docs/quality.md "The defaults chosen (eighth session)").
     salient_quantile: float | tuple[float, ...] = (0.9, 0.8)
     salient_layers: tuple[str, ...] = ("conv4_1", "conv5_1")
+    # Deviation: the content loss weighs each position of the photo by the photo's own salience,
+    # so its subject holds against the painting while the rest takes the painting's strokes. The
+    # salience is the norm of the photo's `subject_layer` features (which respond most to a face,
+    # an animal, a building) against their 99th percentile, squared; a position weighs between 1
+    # and `subject_weight` times the least salient, the map scaled to mean 1, so alpha over the
+    # whole photo is unchanged. At 10, brad_pitt's eyes and the bear's head in the grass come back
+    # from under The Scream's and Picasso's strokes at the same style distance; 3 keeps less of
+    # them, 30 a little more by the measure and the same to the eye, with less of the backdrop
+    # (issue 12, docs/quality.md "The defaults chosen (eleventh session)").
+    # 1: every position alike (the paper's).
+    subject_weight: float = 10.0
+    subject_layer: str = "conv5_1"
     # Padding of the network's convolutions: "zeros" (VGG's, the paper's) or "reflect"/"replicate",
     # which give the border no dark frame to react to.
     padding: str = "zeros"
@@ -299,7 +314,16 @@ class StyleConfig:
     def extractor_key(self) -> tuple[Any, ...]:
         """What `nst.build_extractor` builds from these settings: two configs with the same key
         can share one VGG network (the layers as a set: their order changes nothing)."""
-        return (self.weights, self.pooling, self.padding, tuple(sorted({*self.content_layers, *self.style_layers})))
+        return (self.weights, self.pooling, self.padding, tuple(sorted(set(self.feature_layers))))
+
+    @property
+    def feature_layers(self) -> tuple[str, ...]:
+        """The VGG layers a run reads: the content and style layers, and the subject layer when
+        the content loss is weighted by the photo's salience."""
+        layers = (*self.content_layers, *self.style_layers)
+        if self.subject_weight != 1 and self.content_layers and self.subject_layer not in layers:
+            layers += (self.subject_layer,)
+        return layers
 
     def laplacian_pool(self, level_size: int) -> int:
         """Block size of the Laplacian term's averaging at a level of this longest side."""
@@ -390,6 +414,7 @@ def validate(config: StyleConfig) -> None:
     _finite_number("style_weight", config.style_weight)
     _finite_number("tv_weight", config.tv_weight)
     _finite_number("laplacian_weight", config.laplacian_weight)
+    _finite_number("subject_weight", config.subject_weight, minimum=1.0)
     _positive_int("laplacian_size", config.laplacian_size, maximum=100_000)
     _finite_number("lr", config.lr, allow_equal=False)
     _finite_number("tolerance", config.tolerance)
@@ -433,6 +458,7 @@ def validate(config: StyleConfig) -> None:
     if not config.content_layers and not config.style_layers:
         raise InputError("at least one content or style layer is needed")
     check_layer_names(config.content_layers, "content layer")
+    check_layer_names((config.subject_layer,), "subject layer")
     check_layer_names(config.style_layers, "style layer")
     _layer_weights("content_layer_weights", config.content_layer_weights, config.content_layers)
     _layer_weights("style_layer_weights", config.style_layer_weights, config.style_layers)

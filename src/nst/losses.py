@@ -11,9 +11,34 @@ from dataclasses import dataclass
 import torch
 
 
-def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared difference of feature maps: 1/(HWC) * sum (F - P)^2."""
-    return (features - target).pow(2).mean()
+def content_loss(features: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean squared difference of feature maps: 1/(HWC) * sum (F - P)^2; with per-position
+    ``weights`` (broadcast over channels, e.g. `subject_weights`), 1/(HWC) * sum w (F - P)^2."""
+    squared = (features - target).pow(2)
+    return (squared * weights if weights is not None else squared).mean()
+
+
+#: The salience that counts as fully salient: the 99th percentile of the photo's norms, so that
+#: one very strong position does not leave the rest of the subject looking flat.
+SUBJECT_QUANTILE = 0.99
+
+
+def subject_weights(features: torch.Tensor, strength: float, size: tuple[int, int]) -> torch.Tensor:
+    """Per-position content weights (1, 1, *size), mean 1, from the photo's own ``features`` at
+    the subject layer: 1 + (strength - 1) * s^2, s a position's norm over channels relative to
+    the `SUBJECT_QUANTILE` of them (at most 1), resized to the content layer's ``size``.
+
+    The deep layers of VGG respond most strongly where the photo has an object (a face, an
+    animal, a building) and weakly on sky, water and grass; weighting the content loss by that
+    keeps the subject where a uniform alpha lets the painting's strokes cover it, and the mean
+    of 1 gives the background as much more style as the subject has less.
+    """
+    norms = position_norms(features).reshape(1, 1, *features.shape[-2:])
+    scale = torch.quantile(norms.flatten(), SUBJECT_QUANTILE).clamp_min(1e-12)
+    salience = (norms / scale).clamp(max=1.0).pow(2)
+    salience = torch.nn.functional.interpolate(salience, size=size, mode="bilinear", align_corners=False)
+    weights = 1.0 + (strength - 1.0) * salience
+    return weights / weights.mean()
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:

@@ -46,7 +46,7 @@ def _geometry(layer: str) -> tuple[int, int]:
 def _trunk(config: StyleConfig) -> tuple[str, ...]:
     from nst.features import LAYER_NAMES, deepest
 
-    layers = tuple(config.content_layers) + tuple(config.style_layers)
+    layers = config.feature_layers
     return LAYER_NAMES[: LAYER_NAMES.index(deepest(layers)) + 1]
 
 
@@ -62,7 +62,7 @@ def min_side(config: StyleConfig) -> int:
 
 def activation_floats_per_pixel(config: StyleConfig) -> float:
     """Float32 values alive at the backward pass's peak, per pixel of the image being optimised."""
-    requested = set(config.content_layers) | set(config.style_layers)
+    requested = set(config.feature_layers)
     saved = 6.0  # the image and its preprocessed copy
     for name in _trunk(config):
         channels, divisor = _geometry(name)

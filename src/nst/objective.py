@@ -96,6 +96,13 @@ class Objective:
             content_features = extractor(content)
             self.content_targets = {k: content_features[k].detach() for k in config.content_layers}
             self.positions = {k: v.shape[-2] * v.shape[-1] for k, v in content_features.items()}
+            # The photo's subject weighs more in the content loss (a tile: its own subject).
+            self.content_position_weights: dict[str, torch.Tensor] = {}
+            if config.subject_weight != 1:
+                subject = content_features[config.subject_layer]
+                for layer in config.content_layers:
+                    size = content_features[layer].shape[-2:]
+                    self.content_position_weights[layer] = losses.subject_weights(subject, config.subject_weight, size)
             self.laplacian_pool = config.laplacian_pool(picture_size or max(content.shape[-2:]))
             self.laplacian_target = (
                 losses.laplacian_target(content, self.laplacian_pool) if config.laplacian_weight else None
@@ -126,7 +133,10 @@ class Objective:
         terms: dict[str, torch.Tensor] = {}
         total = image.new_zeros(())
         for layer, w in zip(cfg.content_layers, self.content_weights, strict=False):
-            terms[f"content:{layer}"] = w * losses.content_loss(features[layer], self.content_targets[layer])
+            position_weights = self.content_position_weights.get(layer)
+            terms[f"content:{layer}"] = w * losses.content_loss(
+                features[layer], self.content_targets[layer], position_weights
+            )
             total = total + cfg.content_weight * terms[f"content:{layer}"]
         for layer, w in zip(cfg.style_layers, self.style_weights, strict=False):
             terms[f"style:{layer}"] = w * self._style_term(layer, features[layer])

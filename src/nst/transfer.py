@@ -115,7 +115,7 @@ def build_extractor(config: StyleConfig, device: torch.device | str = "cpu") -> 
     """The frozen VGG-19 trunk for ``config``'s weights, pooling, padding and layers, on ``device``
     (what `StyleConfig.extractor_key` names, so callers that keep networks can share them)."""
     weights = load_weights(config.weights)
-    layers = tuple(config.content_layers) + tuple(config.style_layers)
+    layers = config.feature_layers
     return VGG19Features(weights, layers, pooling=config.pooling, padding=config.padding).to(device)
 
 

@@ -39,7 +39,7 @@ def check_inputs(
     if config.init == "noise" and config.seed >= 2**64:
         raise InputError(f"seed must be below 2**64 for a noise start, got {config.seed}")
     need = min_side(config)
-    layer = deepest(tuple(config.content_layers) + tuple(config.style_layers))
+    layer = deepest(config.feature_layers)
     checks = [("content image", content, [size for size, _ in plan])]
     for number, source in enumerate(styles, start=1):
         name = "style image" if len(styles) == 1 else f"style image {number}"

@@ -181,6 +181,19 @@ def add_style_options(parser: argparse.ArgumentParser) -> None:
         f"large outlines (default: {d.laplacian_size})",
     )
     g.add_argument(
+        "--subject-weight",
+        type=_number(float),
+        default=d.subject_weight,
+        help="how many times more the content loss weighs the photo's most salient positions (its subject: "
+        "a face, an animal, a building) than its least, at the same alpha overall "
+        f"(default: {d.subject_weight:g}; the paper weighs all alike: 1)",
+    )
+    g.add_argument(
+        "--subject-layer",
+        default=d.subject_layer,
+        help=f"VGG layer whose response strength is the photo's salience (default: {d.subject_layer})",
+    )
+    g.add_argument(
         "--pooling",
         choices=POOLINGS,
         default=d.pooling,
