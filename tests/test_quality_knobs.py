@@ -453,6 +453,16 @@ def test_the_subject_weight_keeps_more_of_the_photo_where_it_is_salient(images):
     assert torch.isfinite(result.tensor).all()
 
 
+def test_a_style_only_run_reads_no_subject_layer(images):
+    from nst.objective import Objective
+
+    content, style = images
+    config = _config(content_layers=(), style_layers=("conv1_1",), salient_layers=(), subject_weight=10.0)
+    assert not config.weighs_subject and config.feature_layers == ("conv1_1",)
+    objective = Objective(nst.build_extractor(config), config, content, [style])
+    assert not objective.content_position_weights
+
+
 def test_the_paper_preset_weighs_every_position_alike():
     assert nst.StyleConfig.preset("paper").subject_weight == 1.0
     assert nst.StyleConfig().subject_weight > 1.0

@@ -317,11 +317,17 @@ class StyleConfig:
         return (self.weights, self.pooling, self.padding, tuple(sorted(set(self.feature_layers))))
 
     @property
+    def weighs_subject(self) -> bool:
+        """Whether the content loss is weighted by the photo's salience (a content layer and a
+        subject weight other than 1)."""
+        return self.subject_weight != 1 and bool(self.content_layers)
+
+    @property
     def feature_layers(self) -> tuple[str, ...]:
         """The VGG layers a run reads: the content and style layers, and the subject layer when
         the content loss is weighted by the photo's salience."""
         layers = (*self.content_layers, *self.style_layers)
-        if self.subject_weight != 1 and self.content_layers and self.subject_layer not in layers:
+        if self.weighs_subject and self.subject_layer not in layers:
             layers += (self.subject_layer,)
         return layers
 

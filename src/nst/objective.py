@@ -98,7 +98,7 @@ class Objective:
             self.positions = {k: v.shape[-2] * v.shape[-1] for k, v in content_features.items()}
             # The photo's subject weighs more in the content loss (a tile: its own subject).
             self.content_position_weights: dict[str, torch.Tensor] = {}
-            if config.subject_weight != 1:
+            if config.weighs_subject:
                 subject = content_features[config.subject_layer]
                 for layer in config.content_layers:
                     size = content_features[layer].shape[-2:]
