@@ -6,8 +6,9 @@ second on one CPU core. Instant styles use tiny untrained style models made once
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -22,11 +23,21 @@ from fastapi.testclient import TestClient  # noqa: E402
 import nst  # noqa: E402
 from nst.cli.serve import is_loopback  # noqa: E402
 from nst.models import registry  # noqa: E402
+from nst.optimise.config import PRESETS  # noqa: E402
 from nst.web.app import Limits, create_app  # noqa: E402
+from nst.web.guard import CLIENT_SETTINGS  # noqa: E402
 from nst.web.instant import InstantPainter  # noqa: E402
-from nst.web.jobs import ProgressTracker, QueueFull  # noqa: E402
+from nst.web.jobs import QueueFull  # noqa: E402
+from nst.web.progress import ProgressTracker  # noqa: E402
+from nst.web.routes.page import STATIC_DIR  # noqa: E402
 from nst.web.store import RUNNING, Store  # noqa: E402
-from tests.web_helpers import make_style_models, picture_bytes, running_server, wait_for_job  # noqa: E402
+from tests.web_helpers import (  # noqa: E402
+    blank_png,
+    make_style_models,
+    picture_bytes,
+    running_server,
+    wait_for_job,
+)
 
 TINY = {"size": 32, "iterations": 3}
 LOCAL = "http://127.0.0.1"
@@ -81,12 +92,10 @@ def test_info_describes_defaults_presets_and_limits(client):
     assert info["device"] == "cpu"
     assert info["defaults"] == nst.StyleConfig().to_dict()
     assert info["default_size"] == nst.StyleConfig().resolve_size("cpu")
-    presets = getattr(nst.config, "PRESETS", {})
-    assert set(info["presets"]) == set(presets)
+    assert set(info["presets"]) == set(PRESETS)
     for name, settings in info["presets"].items():
         assert settings == nst.StyleConfig.preset(name).to_dict()
-    has_colour = "preserve_color" in nst.StyleConfig().to_dict()
-    assert (info["preserve_color_modes"] is not None) == has_colour
+    assert info["preserve_color_modes"] == ["none", "luminance", "histogram"]
     assert info["limits"]["max_queued"] == 16
     assert info["counts"] == {}
 
@@ -109,8 +118,16 @@ def test_page_and_assets_are_served_locally(client):
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    for asset in ("/static/app.js", "/static/style.css", "/static/favicon.svg"):
-        assert client.get(asset).status_code == 200, asset
+    assert '<script type="module" src="/static/main.js">' in page.text
+    scripts = sorted(p.name for p in STATIC_DIR.glob("*.js"))
+    assert "main.js" in scripts and len(scripts) > 1
+    for asset in ("/static/style.css", "/static/favicon.svg", *(f"/static/{name}" for name in scripts)):
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        if asset.endswith(".js"):  # module scripts need a JavaScript type (and nosniff is on)
+            assert "javascript" in response.headers["content-type"], asset
+            imported = re.findall(r'from "\./([\w.]+)"', response.text)
+            assert set(imported) <= set(scripts), (asset, imported)
     # Nothing the page loads comes from another host.
     assert "http://" not in page.text.replace("http://www.w3.org", "") and "https://" not in page.text
 
@@ -225,10 +242,7 @@ def test_a_job_runs_to_a_result_with_its_settings(client, tmp_path):
 
 
 def test_a_preset_is_the_base_and_settings_override_it(idle_client):
-    presets = getattr(nst.config, "PRESETS", {})
-    if not presets:
-        pytest.skip("this core has no presets")
-    name = next(iter(presets))
+    name = next(iter(PRESETS))
     job = submit(idle_client, {"size": 48, "style_weight": 5.0}, preset=name)
     expected = nst.StyleConfig.preset(name).with_changes(size=48, style_weight=5.0).to_dict()
     assert job["settings"] == expected
@@ -285,8 +299,19 @@ def test_preview_is_a_png_while_running(tmp_path):
     ("settings", "message"),
     [
         ({"size": 32, "colour": "red"}, "unknown setting"),
-        ({"size": 32, "init": "/etc/passwd"}, "init must be one of"),
-        ({"size": 32, "weights": "/tmp/evil.pth"}, "weights must be one of"),
+        ({"size": 32, "init": "/etc/passwd"}, "init must be one of content, noise"),
+        ({"size": 32, "weights": "/tmp/evil.pth"}, "weights cannot be set through the web API"),
+        ({"size": 32, "weights": "vgg19-torchvision"}, "weights cannot be set"),  # a download
+        ({"size": 32, "mask": "/tmp/mask.png"}, "mask cannot be set through the web API"),
+        ({"size": 32, "salient_layers": None}, "salient_layers must be a list of strings, got None"),
+        ({"size": 32, "content_layers": "conv4_2"}, "content_layers must be a list of strings"),
+        ({"size": "32"}, "size must be an integer or null, got '32'"),
+        ({"size": 32, "level_detail": "yes"}, "level_detail must be true or false"),
+        ({"size": 32, "style_layers": ["conv1_1"] * 500}, "style_layers names conv1_1 more than once"),
+        ({"size": 32, "style_blend": [1, 2]}, "style_blend has 2 weight(s) for 1 painting(s)"),
+        ({"size": 32, "history_size": 10_000}, "history_size 10000 is over this server's limit of 100"),
+        # A tiled level runs its iterations once per tile: 1024 px in 64 px tiles is 441 tiles.
+        ({"size": 1024, "tile_size": 64, "iterations": 20}, "iterations in all is over this server's limit"),
         ({"size": 4096}, "over this server's limit"),
         ({"size": 32, "iterations": 100_000}, "over this server's limit"),
         ({"size": 32, "style_size": 4096}, "over this server's limit"),
@@ -315,6 +340,112 @@ def test_bad_job_requests(idle_client):
         "/api/jobs", json={"content_id": image["id"], "style_ids": [image["id"]], "preset": "nope"}
     )
     assert preset.status_code == 400 and "unknown preset" in preset.json()["detail"]
+
+
+# What a client may name ---------------------------------------------------------------------------
+
+
+def test_the_allowlist_leaves_out_exactly_the_settings_that_name_files():
+    fields = {f.name for f in dataclasses.fields(nst.StyleConfig)}
+    assert CLIENT_SETTINGS <= fields
+    # A field the core gains later is refused until someone judges it safe and lists it.
+    assert fields - CLIENT_SETTINGS == {"mask", "weights"}
+
+
+@pytest.mark.parametrize(
+    ("name", "template"),
+    [("mask", "{path}"), ("weights", "{path}"), ("init", "{path}"), ("init", "model:{path}")],
+)
+def test_a_setting_that_names_a_file_is_refused_alike_whether_it_exists_or_not(
+    idle_client, tmp_path, name, template
+):
+    real = tmp_path / "on-the-server.png"
+    real.write_bytes(picture_bytes(300, 200))
+    content, style = upload(idle_client), upload(idle_client, seed=1)
+    details = []
+    for path in (real, tmp_path / "missing.png", tmp_path):
+        settings = {"size": 32, name: template.format(path=path)}
+        body = {"content_id": content["id"], "style_ids": [style["id"]], "settings": settings}
+        response = idle_client.post("/api/jobs", json=body)
+        assert response.status_code == 400, response.text
+        details.append(response.json()["detail"])
+    # One line that says nothing of the file: not whether it exists, nor what it is, nor its size.
+    assert details[0] == details[1] == details[2]
+    assert "\n" not in details[0] and str(tmp_path) not in details[0]
+    assert idle_client.get("/api/jobs").json()["jobs"] == []
+
+
+def test_a_jobs_own_settings_can_be_sent_back(idle_client):
+    # They include the file settings at the values the server uses anyway (no mask, built-in weights).
+    first = submit(idle_client)
+    assert (first["settings"]["mask"], first["settings"]["weights"]) == (None, "vgg19-caffe")
+    again = submit(idle_client, first["settings"])
+    assert again["settings"] == first["settings"]
+
+
+def test_a_request_takes_no_fields_beyond_its_schema(idle_client, with_models, tmp_path):
+    image = upload(idle_client)
+    for field in ("mask", "weights", "init", "path", "device"):
+        job = {"content_id": image["id"], "style_ids": [image["id"]], field: str(tmp_path / "x.png")}
+        painted = {"image_id": image["id"], "model": "tiny", field: str(tmp_path / "x.png")}
+        for path, body in (("/api/jobs", job), ("/api/instant", painted)):
+            response = idle_client.post(path, json=body)
+            assert response.status_code == 422, (path, response.text)
+            assert response.json()["detail"][0]["type"] == "extra_forbidden"
+    assert idle_client.get("/api/jobs").json()["jobs"] == []
+
+
+def test_a_style_model_is_only_ever_a_name(idle_client, with_models, models_dir, tmp_path):
+    photo = upload(idle_client)
+    details = []
+    for path in (models_dir / "tiny.onnx", models_dir / "tiny", tmp_path / "missing.onnx"):
+        response = instant(idle_client, photo["id"], model=str(path))
+        assert response.status_code == 400, response.text
+        details.append(response.json()["detail"].replace(str(path), "PATH"))
+    assert details == ["unknown style model 'PATH' (models: other, tiny)"] * 3
+    assert idle_client.get("/api/jobs").json()["jobs"] == []
+
+
+def test_an_upload_with_too_many_pixels_says_so(client, tmp_path):
+    # A valid PNG of 400 Mpx: over twice Pillow's own limit, where it will not say how large.
+    huge = blank_png(20_000, 20_000)
+    response = client.post("/api/images", files={"file": ("huge.png", huge, "image/png")})
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "the image is 20000x20000 (400.0 Mpx): too many pixels; the limit is 40.0 Mpx"
+    )
+    assert list((tmp_path / "data" / "images").iterdir()) == []
+
+
+def test_an_upload_no_job_could_use_is_refused(client):
+    response = client.post("/api/images", files={"file": ("strip.png", blank_png(2100, 100), "image/png")})
+    assert response.status_code == 400
+    assert (
+        response.json()["detail"] == "the image is 2100x100: more elongated than 20:1, which no job can use"
+    )
+    assert client.post("/api/images", files={"file": ("ok.png", blank_png(2000, 100))}).status_code == 201
+
+
+def test_request_bodies_other_than_uploads_are_small(idle_client):
+    image = upload(idle_client)
+    ids = {"content_id": image["id"], "style_ids": [image["id"]]}
+    big = idle_client.post("/api/jobs", json={**ids, "settings": {"style_layers": ["conv1_1"] * 10_000}})
+    assert big.status_code == 413 and big.json()["detail"] == "the request is over 64 KiB"
+    assert idle_client.post("/api/jobs", json={**ids, "preset": "x" * 1000}).status_code == 422
+    assert (
+        idle_client.post("/api/instant", json={"image_id": image["id"], "model": "x" * 1000}).status_code
+        == 422
+    )
+    assert idle_client.get("/api/jobs").json()["jobs"] == []
+
+
+def test_query_parameters_and_static_paths_are_checked(client):
+    for query in ("limit=0", "limit=501", "limit=x", "status=deleted", "status=done%0A"):
+        assert client.get(f"/api/jobs?{query}").status_code == 422, query
+    assert client.get("/api/jobs?limit=500&status=done").status_code == 200
+    assert client.get(f"/api/jobs/{'a' * 32}/result?download=maybe").status_code == 422
+    for path in ("/static/..%2Fapp.py", "/static/%2e%2e/app.py", "/static/..%2F..%2Fnst%2F__init__.py"):
+        assert client.get(path).status_code == 404, path
 
 
 def test_a_full_queue_answers_429_with_retry_after(idle_client):
@@ -369,7 +500,8 @@ def test_a_job_whose_image_is_unreadable_fails_with_a_message(client, tmp_path):
     job = client.post("/api/jobs", json=body).json()
     failed = wait_for_job(client, job["id"], {"done", "failed"})
     assert failed["status"] == "failed"
-    assert "image" in failed["error"] and "\n" not in failed["error"]
+    assert "the photo" in failed["error"] and "\n" not in failed["error"]
+    assert str(tmp_path) not in failed["error"] and "data folder" not in failed["error"]
 
 
 # Instant styles ----------------------------------------------------------------------------------
@@ -577,8 +709,6 @@ def test_a_clean_shutdown_puts_the_running_job_back_in_the_queue(tmp_path):
 
 
 def test_a_restarted_job_resumes_from_its_checkpoint(tmp_path):
-    if not {"checkpoint", "resume"} <= set(inspect.signature(nst.transfer_style).parameters):
-        pytest.skip("this core has no checkpoints: restarted jobs start over")
     data = tmp_path / "data"
     with make_client(data, checkpoint_seconds=0.05) as c:
         job = submit(c, {"size": 32, "iterations": 50, "tolerance": 0.0})

@@ -7,9 +7,11 @@ import io
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,17 +39,31 @@ def picture_bytes(width: int = 64, height: int = 48, *, seed: int = 0, fmt: str 
     return buffer.getvalue()
 
 
+def blank_png(width: int, height: int) -> bytes:
+    """A valid black 1-bit PNG of any size, written row by row: a 20000x20000 one is 49 KB and
+    takes a fraction of a second (Pillow would need the whole picture in memory first)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte, then the row's bits
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit, greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
 def make_style_models(folder: Path, paintings: dict[str, str]) -> Path:
     """Tiny untrained style models (``NAME.pt`` and ``NAME.onnx``) in ``folder``, one per name,
     each with a card naming its painting: what a server takes for its bundled models when
     `nst.models.registry.bundled_dir` points there. They paint in milliseconds."""
     import torch
 
-    from nst.models.apply import StyleModel
     from nst.models.card import ModelCard
     from nst.models.export import export_onnx
     from nst.models.network import TransformerNet
     from nst.models.store import save_model
+    from nst.models.torch_model import StyleModel
 
     folder.mkdir(parents=True, exist_ok=True)
     for seed, (name, painting) in enumerate(paintings.items()):

@@ -3,9 +3,14 @@
 Needs the ``web`` extra (FastAPI, uvicorn, python-multipart). Nothing here imports them until it
 is used, so ``import nst.web`` and the rest of the CLI work without it.
 
-* `nst.web.app.create_app` builds the FastAPI application (routes, token check, static page).
+* `nst.web.app.create_app` builds the FastAPI application from the routers in `nst.web.routes`
+  (one module per resource), the bodies in `nst.web.schemas` and the middleware in
+  `nst.web.guard`.
+* `nst.web.guard` holds every check of what a client sends: the settings a client may set (an
+  allowlist), uploads, sizes, the token, the Host header and body sizes.
 * `nst.web.jobs.JobQueue` is the bounded queue and its worker thread.
 * `nst.web.store.Store` keeps jobs and uploads in SQLite, with the images as files beside it.
+* `nst.web.instant.InstantPainter` paints with the bundled style models.
 * `nst.cli.serve` is the ``nst serve`` command.
 """
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 import nst
 from nst.models import registry
-from nst.models.runtime import PRESERVE_COLOR_MODES, check_options
+from nst.picture import PRESERVE_COLOR_MODES, check_options
 from nst.web.jobs import QueueFull
 
 if TYPE_CHECKING:

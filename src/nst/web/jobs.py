@@ -12,19 +12,20 @@ over when there is none (stopped before the first one) or it cannot be used.
 
 from __future__ import annotations
 
-import inspect
 import io
 import logging
 import math
 import statistics
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import nst
-from nst.web.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, TERMINAL, JobRecord, Store
+from nst._version import __version__
+from nst.web.progress import ProgressTracker
+from nst.web.records import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobRecord
+from nst.web.store import Store
 
 log = logging.getLogger("nst.web")
 
@@ -35,65 +36,6 @@ class QueueFull(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"the queue is full; try again in {retry_after} s")
         self.retry_after = retry_after
-
-
-class ProgressTracker:
-    """Turns the core's per-iteration `Progress` into a fraction done and an ETA.
-
-    Iterations at a coarse scale of a pyramid are much cheaper than at the final size, so work is
-    counted in pixels (iterations x side^2) rather than iterations: the bar then moves at a steady
-    pace and the ETA holds. A scale that converges early simply hands its share to the next.
-    """
-
-    def __init__(self, plan: Sequence[tuple[int, int]]) -> None:
-        self.costs = [side * side for side, _ in plan]
-        self.planned = [iterations for _, iterations in plan]
-        self.finished_work = 0.0
-        self.scale = 0  # none seen yet
-        self.count = 0
-
-    def update(self, progress: nst.Progress) -> dict[str, Any]:
-        snapshot: dict[str, Any] = {
-            "iteration": progress.iteration,
-            "max_iterations": progress.max_iterations,
-            "scale": progress.scale,
-            "scales": progress.scales,
-            "size": list(progress.size),
-            "losses": {
-                "content": progress.losses.content,
-                "style": progress.losses.style,
-                "tv": progress.losses.tv,
-                "total": progress.losses.total,
-            },
-            "elapsed": progress.elapsed,
-        }
-        if len(self.costs) != progress.scales or not 1 <= progress.scale <= progress.scales:
-            # Not the plan we expected: fall back to the core's own iteration count.
-            fraction = min(1.0, progress.iteration / max(1, progress.max_iterations))
-        else:
-            if self.scale == 0:
-                # The first report. A resumed run starts mid-way: count the scales before this one
-                # as planned, and this one's iterations from the core's running count.
-                before = self.planned[: progress.scale - 1]
-                self.finished_work = sum(c * n for c, n in zip(self.costs, before, strict=False))
-                done_here = progress.iteration - 1 - sum(before)
-                self.scale = progress.scale
-                self.count = min(max(done_here, 0), self.planned[progress.scale - 1])
-            elif progress.scale != self.scale:
-                self.finished_work += self.costs[self.scale - 1] * self.count
-                self.scale, self.count = progress.scale, 0
-            self.count += 1
-            index = self.scale - 1
-            done = self.finished_work + self.costs[index] * min(self.count, self.planned[index])
-            left = self.costs[index] * max(0, self.planned[index] - self.count) + sum(
-                c * n for c, n in zip(self.costs[index + 1 :], self.planned[index + 1 :], strict=True)
-            )
-            fraction = done / (done + left) if done + left > 0 else 1.0
-        snapshot["fraction"] = fraction
-        snapshot["eta_seconds"] = (
-            progress.elapsed * (1 - fraction) / fraction if fraction > 0 and progress.elapsed > 0 else None
-        )
-        return snapshot
 
 
 @dataclass
@@ -139,8 +81,6 @@ class JobQueue:
         self.preview_side = preview_side
         self.max_attempts = max_attempts
         self.checkpoint_seconds = checkpoint_seconds
-        # Checkpoints came to the core's API later; without them a restarted job starts over.
-        self.checkpoints = {"checkpoint", "resume"} <= set(inspect.signature(nst.transfer_style).parameters)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -296,7 +236,7 @@ class JobQueue:
                 return bool(stop_reason)
 
             checkpoint = self.store.checkpoint_path(job.id)
-            resumed = self.checkpoints and checkpoint.exists()
+            resumed = checkpoint.exists()
             try:
                 result = self._transfer(job, config, callback, resume=resumed)
             except nst.InputError as exc:
@@ -309,7 +249,7 @@ class JobQueue:
                 tracker = ProgressTracker(config.scale_plan(config.resolve_size(self._device_type())))
                 result = self._transfer(job, config, callback, resume=False)
         except nst.NSTError as exc:
-            self._fail(job, " ".join(str(exc).split()))
+            self._fail(job, self._public(job, str(exc)))
             return
         except MemoryError:
             self._fail(job, "out of memory; try a smaller size")
@@ -333,11 +273,9 @@ class JobQueue:
     def _transfer(
         self, job: JobRecord, config: nst.StyleConfig, callback: Any, *, resume: bool
     ) -> nst.StyleResult:
-        options: dict[str, Any] = {}
-        if self.checkpoints:
-            options = {"checkpoint": self.store.checkpoint_path(job.id), "resume": resume}
-            if self.checkpoint_seconds is not None:
-                options["checkpoint_seconds"] = self.checkpoint_seconds
+        options: dict[str, Any] = {"checkpoint": self.store.checkpoint_path(job.id), "resume": resume}
+        if self.checkpoint_seconds is not None:
+            options["checkpoint_seconds"] = self.checkpoint_seconds
         return nst.transfer_style(
             self.store.image_path(job.content_id),
             [self.store.image_path(i) for i in job.style_ids],
@@ -363,11 +301,11 @@ class JobQueue:
             },
             "resumed": resumed,
             # Numerical faults the core recovered from, and whether it finally gave up on them.
-            "events": list(getattr(result, "events", [])),
-            "gave_up_on_faults": bool(getattr(result, "failed", False)),
+            "events": list(result.events),
+            "gave_up_on_faults": result.failed,
         }
         path = self.store.result_path(job.id)
-        metadata = {"settings": job.settings, "version": nst.__version__, "job": job.id, **summary}
+        metadata = {"settings": job.settings, "version": __version__, "job": job.id, **summary}
         nst.save_image(result.image, path, metadata)
         if not self.store.transition(job.id, RUNNING, DONE, result=summary, finished=time.time()):
             # Deleted while it ran: the row is gone, so the file must go too.
@@ -377,6 +315,20 @@ class JobQueue:
         log.info("job %s failed: %s", job.id, message)
         self.store.checkpoint_path(job.id).unlink(missing_ok=True)
         self.store.transition(job.id, RUNNING, FAILED, error=message, finished=time.time())
+
+    def _public(self, job: JobRecord, message: str) -> str:
+        """An error for the client: one line, the uploads named as the photo and the paintings,
+        and no path of the server's in it."""
+        named = [(self.store.image_path(job.content_id), "the photo")]
+        many = len(job.style_ids) > 1
+        for number, style_id in enumerate(job.style_ids, start=1):
+            named.append((self.store.image_path(style_id), f"painting {number}" if many else "the painting"))
+        for path, name in named:
+            for form in (f"image '{path}'", f"'{path}'", str(path)):
+                message = message.replace(form, name)
+        for folder in {str(self.store.data_dir.resolve()), str(self.store.data_dir)}:
+            message = message.replace(folder, "the server's data folder")
+        return " ".join(message.split())
 
     def _device_type(self) -> str:
         return self.device.split(":", 1)[0]
@@ -399,8 +351,4 @@ class JobQueue:
         return buffer.getvalue()
 
 
-def is_terminal(status: str) -> bool:
-    return status in TERMINAL
-
-
-__all__ = ["JobQueue", "ProgressTracker", "QueueFull", "is_terminal"]
+__all__ = ["JobQueue", "QueueFull"]

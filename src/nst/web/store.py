@@ -9,7 +9,7 @@ Layout of the data folder::
                          or painted at once by a bundled style model (an "instant" job)
     checkpoints/<id>.pt  the state of a running job, so that a restart resumes it
 
-Every file name is a server-made id (32 hex digits); `_checked_id` refuses anything else, so no
+Every file name is a server-made id (32 hex digits); `checked_id` refuses anything else, so no
 text from a client can become a path. SQLite runs in WAL mode: a killed server loses no
 committed row, which is what lets a restart carry on with the queue.
 """
@@ -17,27 +17,28 @@ committed row, which is what lets a restart carry on with the queue.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 import nst
-
-#: Ids are uuid4 hex: 32 lowercase hex digits, nothing else.
-ID_REGEX = r"^[0-9a-f]{32}$"
-_ID = re.compile(ID_REGEX)
-
-QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-TERMINAL = frozenset({DONE, FAILED, CANCELLED})
+from nst.web.records import (
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    ImageRecord,
+    JobRecord,
+    checked_id,
+    job_from_row,
+    new_id,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -73,54 +74,6 @@ CREATE TABLE IF NOT EXISTS job_images (
 """
 
 
-def new_id() -> str:
-    """A fresh id for an upload or a job (random, so ids reveal nothing and cannot be guessed)."""
-    return uuid.uuid4().hex
-
-
-def _checked_id(value: str) -> str:
-    # Routes already validate ids; this is the last line of defence before a path is built.
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise nst.InputError(f"not an id: {value!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class ImageRecord:
-    """An upload: its id, when it came, and its size once validated and stored."""
-
-    id: str
-    created: float
-    width: int
-    height: int
-    bytes: int
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """One stylization request and what became of it."""
-
-    id: str
-    seq: int
-    created: float
-    status: str
-    content_id: str
-    style_ids: list[str]
-    preset: str | None
-    # What the client asked to change (on top of the preset or the defaults), for "re-run".
-    overrides: dict[str, Any]
-    # The complete StyleConfig.to_dict() the worker runs, size resolved.
-    settings: dict[str, Any]
-    error: str | None = None
-    result: dict[str, Any] | None = None
-    started: float | None = None
-    finished: float | None = None
-    attempts: int = 0
-    # The bundled style model of an instant job (painted at once, never queued); None for an
-    # optimisation.
-    model: str | None = None
-
-
 class ImageInUse(nst.InputError):
     """An upload that a job still needs."""
 
@@ -136,7 +89,7 @@ class Store:
         for folder in (self.data_dir, self.images_dir, self.results_dir, self.checkpoints_dir):
             folder.mkdir(parents=True, exist_ok=True)
         # A server killed while writing a checkpoint leaves that write's temporary file behind
-        # (`nst.checkpoint.Checkpoint.save`); nothing can resume from half a file.
+        # (`nst.optimise.checkpoint.Checkpoint.save`); nothing can resume from half a file.
         for partial in self.checkpoints_dir.glob(".*.part"):
             partial.unlink(missing_ok=True)
         self._lock = threading.RLock()
@@ -176,16 +129,16 @@ class Store:
     # Paths ---------------------------------------------------------------------------------------
 
     def image_path(self, image_id: str) -> Path:
-        return self.images_dir / f"{_checked_id(image_id)}.png"
+        return self.images_dir / f"{checked_id(image_id)}.png"
 
     def thumbnail_path(self, image_id: str) -> Path:
-        return self.images_dir / f"{_checked_id(image_id)}.thumb.jpg"
+        return self.images_dir / f"{checked_id(image_id)}.thumb.jpg"
 
     def result_path(self, job_id: str) -> Path:
-        return self.results_dir / f"{_checked_id(job_id)}.png"
+        return self.results_dir / f"{checked_id(job_id)}.png"
 
     def checkpoint_path(self, job_id: str) -> Path:
-        return self.checkpoints_dir / f"{_checked_id(job_id)}.pt"
+        return self.checkpoints_dir / f"{checked_id(job_id)}.pt"
 
     # Uploads -------------------------------------------------------------------------------------
 
@@ -323,7 +276,7 @@ class Store:
     def get_job(self, job_id: str) -> JobRecord | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return _job(row) if row else None
+        return job_from_row(row) if row else None
 
     def list_jobs(self, limit: int = 100, status: str | None = None) -> list[JobRecord]:
         """Newest first."""
@@ -332,7 +285,7 @@ class Store:
             query, args = query + " WHERE status = ?", (status,)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY seq DESC LIMIT ?", (*args, limit)).fetchall()
-        return [_job(r) for r in rows]
+        return [job_from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -413,7 +366,7 @@ class Store:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         self.result_path(job_id).unlink(missing_ok=True)
         self.checkpoint_path(job_id).unlink(missing_ok=True)
-        return _job(row)
+        return job_from_row(row)
 
     def recent_durations(self, count: int = 10) -> list[float]:
         """Run times in seconds of the last finished jobs (for Retry-After estimates)."""
@@ -426,24 +379,3 @@ class Store:
                 (DONE, count),
             ).fetchall()
         return [r["d"] for r in rows if r["d"] is not None]
-
-
-def _job(row: sqlite3.Row) -> JobRecord:
-    data = dict(row)
-    return JobRecord(
-        id=data["id"],
-        seq=data["seq"],
-        created=data["created"],
-        status=data["status"],
-        content_id=data["content_id"],
-        style_ids=json.loads(data["style_ids"]),
-        preset=data["preset"],
-        overrides=json.loads(data["overrides"]),
-        settings=json.loads(data["settings"]),
-        error=data["error"],
-        result=json.loads(data["result"]) if data["result"] else None,
-        started=data["started"],
-        finished=data["finished"],
-        attempts=data["attempts"],
-        model=data.get("model"),
-    )

@@ -1,0 +1,22 @@
+// nst's engines, as the page offers them. Each takes what GET /api/info says of it and sets up
+// its part of the page (or hides it when this server does not have it):
+//
+// * optimise: the photo in the style of any painting, by optimisation (Gatys et al.): minutes,
+//   the finest picture. The drop zones, the settings and "Paint it" (forms.js); always there.
+// * instant: a bundled style model paints the photo in about a second, one model per painting
+//   (instant.js); hidden when the server has no models.
+// * universal, "any painting, instantly" (nst.universal): the photo and any painting, painted
+//   in about a second. Not offered yet. Its entry goes at the end of ENGINES, its button beside
+//   "Paint it" (index.html marks the place), shown when /api/info says the server has it.
+
+import { applySettingsInfo } from "./forms.js";
+import { buildInstant } from "./instant.js";
+
+export const ENGINES = [
+  { name: "optimise", show: (info) => applySettingsInfo(info) },
+  { name: "instant", show: (info) => buildInstant(info.models || []) },
+];
+
+export function showEngines(info) {
+  for (const engine of ENGINES) engine.show(info);
+}
