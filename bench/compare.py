@@ -46,7 +46,7 @@ def evaluator(size: int, content: str, style: str):
     import torch
 
     import nst
-    from nst.objective import Objective
+    from nst.optimise.objective import Objective
 
     config = scoring_config(size)
     objective = Objective(
@@ -65,7 +65,7 @@ def run_reference(size: int, content: str, style: str, iterations: int, out: Pat
     import torch
 
     import nst
-    from nst.objective import Objective
+    from nst.optimise.objective import Objective
 
     started = time.perf_counter()
     config = scoring_config(size)

@@ -181,7 +181,7 @@ import sys, time
 from pathlib import Path
 from nst.image import load_pil, save_image
 from nst.models.loader import load_style_model
-from nst.models.runtime import DEFAULT_MAX_SIZE
+from nst.picture import DEFAULT_MAX_SIZE
 model, size, out = sys.argv[1], (int(sys.argv[2]) or None), Path(sys.argv[3])
 photos = [Path(p) for p in sys.argv[4:]]
 m = load_style_model(model)

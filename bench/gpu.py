@@ -31,7 +31,7 @@ def evaluation_ms(
     import torch
 
     import nst
-    from nst.objective import Objective
+    from nst.optimise.objective import Objective
 
     torch.backends.cudnn.benchmark = setting == "cudnn.benchmark"
     torch.backends.cudnn.allow_tf32 = setting != "strict fp32"

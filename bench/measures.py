@@ -22,11 +22,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from nst.config import PAPER_STYLE_LAYERS
-from nst.features import VGG19Features
 from nst.image import pil_to_tensor, resize_longest
 from nst.losses import gram_matrix
-from nst.weights import load_weights
+from nst.optimise.config import PAPER_STYLE_LAYERS
+from nst.vgg.features import VGG19Features
+from nst.vgg.weights import load_weights
 
 #: A part of a picture: (left, top, right, bottom) as fractions of its width and height.
 Box = tuple[float, float, float, float]

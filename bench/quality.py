@@ -355,7 +355,7 @@ class CommonObjective:
     def __call__(self, picture: Image.Image, photo: Path, painting: Path) -> dict[str, float]:
         import torch
 
-        from nst.objective import Objective
+        from nst.optimise.objective import Objective
 
         size = max(picture.size)
         objective = Objective(

@@ -42,7 +42,7 @@ def iteration_gflop(config, content, style) -> float:
     from torch.utils.flop_counter import FlopCounterMode
 
     import nst
-    from nst.objective import Objective
+    from nst.optimise.objective import Objective
 
     extractor = nst.build_extractor(config)
     size = config.resolve_size("cpu")

@@ -22,10 +22,10 @@ from pathlib import Path
 import torch
 
 from nst.image import save_image
-from nst.models.apply import StyleModel
 from nst.models.config import TrainConfig
 from nst.models.export import export_onnx
 from nst.models.store import load_model, save_model
+from nst.models.torch_model import StyleModel
 from nst.models.train import load_photos, train_style_model
 
 ROOT = Path(__file__).resolve().parent.parent

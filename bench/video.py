@@ -234,7 +234,7 @@ def _motion_cost(inputs: list[np.ndarray]) -> float:
 
 
 def optimise(args: argparse.Namespace) -> dict:
-    from nst.config import StyleConfig
+    from nst.optimise.config import StyleConfig
     from nst.video.optimise import FrameOptimiser
 
     style = IMAGES / "starry_night.jpg"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from nst.weights import CONV_LAYERS, TORCHVISION_FEATURE_INDEX, TORCHVISION_PREPROCESSING, VGGWeights
+from nst.vgg.weights import CONV_LAYERS, TORCHVISION_FEATURE_INDEX, TORCHVISION_PREPROCESSING, VGGWeights
 
 #: The real test images, beside the repository (absent on a user's machine).
 SHARED_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "images"
@@ -48,7 +48,7 @@ def random_weights() -> VGGWeights:
 
 @pytest.fixture(scope="session")
 def caffe_weights():
-    from nst.weights import load_weights
+    from nst.vgg.weights import load_weights
 
     return load_weights("vgg19-caffe")
 

@@ -228,7 +228,7 @@ def test_a_killed_driver_resumes_from_the_manifest(tmp_path: Path) -> None:
 def test_a_worker_keeps_one_network_per_distinct_extractor(tmp_path: Path) -> None:
     """Workers cache VGG networks by `StyleConfig.extractor_key`: a setting that changes the
     network (the padding) gets its own, one that does not (the style weight) shares it."""
-    from nst.config import StyleConfig
+    from nst.optimise.config import StyleConfig
 
     photo, style = _picture(tmp_path / "a.png", 0), _picture(tmp_path / "s.png", 1, (32, 32))
     base = StyleConfig(size=64, iterations=1, scales=1)

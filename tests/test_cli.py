@@ -29,10 +29,10 @@ import torch
 from PIL import Image
 
 import nst
-import nst.transfer
+import nst.optimise.transfer
 from nst import cli
 from nst.cli import stylize as stylize_command
-from nst.objective import Objective
+from nst.optimise.objective import Objective
 from tests.interrupts import ctrl_c_inside_lbfgs_step
 
 # --------------------------------------------------------------------------- inputs
@@ -163,7 +163,7 @@ def _free_memory(gib: int) -> Callable[[pytest.MonkeyPatch], None]:
     """Pretend the device has ``gib`` GiB free: what fits must not depend on the test machine."""
 
     def patch(mp: pytest.MonkeyPatch) -> None:
-        mp.setattr(nst.memory, "available_memory", lambda device="cpu": gib * 2**30)
+        mp.setattr(nst.optimise.memory, "available_memory", lambda device="cpu": gib * 2**30)
 
     return patch
 
@@ -329,7 +329,7 @@ def _snapshot(folder: Path) -> dict[str, bytes | None]:
 
 
 def _cached_builder(extractor):
-    real = nst.transfer.build_extractor
+    real = nst.optimise.transfer.build_extractor
 
     def build(config, device="cpu"):
         wanted = set(config.content_layers) | set(config.style_layers)
@@ -356,7 +356,7 @@ def run_case(case: Case, folder: Path, extractor) -> tuple[int, str, str, dict, 
     out, err = io.StringIO(), io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
         if case.runs:
-            mp.setattr(nst.transfer, "build_extractor", _cached_builder(extractor))
+            mp.setattr(nst.optimise.transfer, "build_extractor", _cached_builder(extractor))
         if case.patch is not None:
             case.patch(mp)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -405,7 +405,7 @@ def test_the_printed_resume_command_finishes_the_run(tmp_path, extractor, capsys
     command = err.strip().split("resume with: ", 1)[1]
     argv = shlex.split(command)
     assert argv[0] == "nst"
-    monkeypatch.setattr(nst.transfer, "build_extractor", _cached_builder(extractor))
+    monkeypatch.setattr(nst.optimise.transfer, "build_extractor", _cached_builder(extractor))
     assert cli.main(argv[1:]) == 0
     assert (tmp_path / "out.png").is_file()
     # The run is complete: its checkpoint and partial image are gone.
@@ -418,7 +418,7 @@ def test_overwrite_replaces_every_file_of_ours(tmp_path, extractor, monkeypatch)
     make_inputs(tmp_path)
     for name in ("out.png", "out.ckpt", "out.partial.png", "out.iter00001.png"):
         (tmp_path / name).write_bytes(b"old")
-    monkeypatch.setattr(nst.transfer, "build_extractor", _cached_builder(extractor))
+    monkeypatch.setattr(nst.optimise.transfer, "build_extractor", _cached_builder(extractor))
     argv = [a.replace("{d}", str(tmp_path)) for a in stylize("--overwrite", "--save-every", "1")]
     assert cli.main(argv) == 0
     assert Image.open(tmp_path / "out.png").size == (32, 24)

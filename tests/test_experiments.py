@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 
 from nst.cli import main
-from nst.config import StyleConfig
 from nst.errors import InputError
 from nst.experiments import manifest, plan, runner
 from nst.experiments.params import Param, expand, format_value, parse_param, parse_params
 from nst.experiments.sheet import Header, SheetSpec, load_font, render_sheet, wrap
+from nst.optimise.config import StyleConfig
 
 TINY = StyleConfig(size=32, iterations=2, tolerance=0.0)
 

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from nst.errors import InputError
-from nst.features import FEATURE_RMS, LAYER_NAMES, VGG19Features, check_layer_names, reference_image
+from nst.vgg.features import FEATURE_RMS, LAYER_NAMES, VGG19Features, check_layer_names, reference_image
 
 
 def test_layer_names_follow_the_paper():

@@ -3,7 +3,7 @@ import torch
 from PIL import Image
 
 from nst.errors import InputError
-from nst.masks import mask_regions, resize_regions
+from nst.optimise.masks import mask_regions, resize_regions
 
 
 def _two_halves(left, right, size=(20, 10)):

@@ -14,12 +14,12 @@ from PIL import Image
 
 from nst.cli import main
 from nst.errors import InputError
-from nst.models.apply import StyleModel
 from nst.models.card import ModelCard
 from nst.models.config import TrainConfig
 from nst.models.network import TransformerNet
 from nst.models.registry import bundled_names
 from nst.models.store import load_model, save_model
+from nst.models.torch_model import StyleModel
 from nst.models.train import load_photos, train_style_model
 
 #: A training run that takes about a second: 64 px crops, a 4-channel network with one block.
@@ -71,13 +71,14 @@ def tiny_model(tmp_path: Path) -> Path:
 
 
 def test_the_border_mirrors_the_photo_as_numpy_does():
-    from nst.models import apply, runtime
+    from nst import picture
+    from nst.models import torch_model
 
     for h, w in [(3, 5), (20, 40), (64, 50)]:
         photo = np.random.default_rng(0).random((1, 3, h, w)).astype(np.float32)
-        framed = apply._with_border(torch.from_numpy(photo)).numpy()
-        assert np.array_equal(framed, runtime.with_border(photo))
-        assert np.array_equal(runtime.without_border(framed), photo)
+        framed = torch_model._with_border(torch.from_numpy(photo)).numpy()
+        assert np.array_equal(framed, picture.with_border(photo))
+        assert np.array_equal(picture.without_border(framed), photo)
 
 
 def test_network_keeps_any_size_and_range():
@@ -185,7 +186,7 @@ def test_cli_refuses_a_corrupt_model_in_one_line(tmp_path: Path, capsys: pytest.
 
 def test_onnx_export_matches_torch(tiny_model: Path, tmp_path: Path):
     from nst.models.export import export_onnx
-    from nst.models.runtime import OnnxStyleModel
+    from nst.models.onnx_model import OnnxStyleModel
 
     model = StyleModel.load(tiny_model)
     worst = export_onnx(model, tmp_path / "tiny.onnx")
@@ -217,7 +218,7 @@ def test_strength_and_colour(tiny_model: Path):
 
 
 def test_tiles_paint_what_the_whole_picture_paints(tiny_model: Path):
-    from nst.models import apply
+    from nst.models import torch_model as apply
 
     model = StyleModel.load(tiny_model)
     photo = torch.from_numpy(np.asarray(_picture(5, (300, 220)), dtype=np.float32) / 255).permute(2, 0, 1)[None]

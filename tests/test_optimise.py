@@ -1,4 +1,4 @@
-"""The optimisation loop itself (`nst.optimise`), on a toy objective: no network, milliseconds."""
+"""The optimisation loop itself (`nst.optimise.loop`), on a toy objective: no network, milliseconds."""
 
 import time
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import nst
-from nst import optimise
+from nst.optimise import loop as optimise
 
 
 class PixelTarget:

@@ -13,7 +13,7 @@ from PIL import Image
 import nst
 from nst import losses
 from nst.errors import InputError
-from nst.features import VGG19Features
+from nst.vgg.features import VGG19Features
 
 
 def _config(**changes):
@@ -66,7 +66,7 @@ def test_bad_knob_values_are_refused(changes, message):
 
 
 def test_pyramid_levels_get_their_style_size_and_content_weight(extractor, images, monkeypatch):
-    import nst.transfer as transfer
+    import nst.optimise.transfer as transfer
 
     seen_sizes, seen_alphas, seen_weights = [], [], []
     real_load, real_objective = transfer.load_image, transfer.Objective
@@ -142,7 +142,7 @@ def test_the_laplacian_term_keeps_the_photos_outlines(extractor, images):
 
 
 def test_a_tile_sees_outlines_at_the_whole_pictures_scale(extractor, images):
-    from nst.objective import Objective
+    from nst.optimise.objective import Objective
 
     content, style = images
     config = _config(laplacian_weight=0.01, laplacian_size=16)
@@ -259,7 +259,7 @@ def test_flat_band_energy_sees_dots_off_the_pixel_grid():
 
 
 def test_a_checkpoint_from_before_the_new_settings_still_resumes():
-    from nst.checkpoint import describe_mismatch
+    from nst.optimise.checkpoint import describe_mismatch
 
     current = {"settings": nst.StyleConfig().to_dict()}
     older = {
@@ -271,7 +271,7 @@ def test_a_checkpoint_from_before_the_new_settings_still_resumes():
 
 
 def test_a_checkpoint_from_before_issue_12_does_not_resume_with_the_new_defaults():
-    from nst.checkpoint import describe_mismatch
+    from nst.optimise.checkpoint import describe_mismatch
 
     new = {"settings": nst.StyleConfig().to_dict()}
     # Written before the settings existed: it ran without a stroke weight or level detail.
@@ -290,7 +290,7 @@ def test_a_checkpoint_from_before_issue_12_does_not_resume_with_the_new_defaults
 
 
 def test_level_detail_starts_a_level_from_the_photos_edges():
-    from nst.transfer import _next_level_start
+    from nst.optimise.transfer import _next_level_start
 
     gen = torch.Generator().manual_seed(0)
     content = torch.rand(1, 3, 32, 40, generator=gen) * 0.8 + 0.1
@@ -357,7 +357,7 @@ def _painting_with_a_focal_point() -> torch.Tensor:
 
 
 def test_salient_quantile_changes_the_salient_layers_targets_only(extractor):
-    from nst.objective import compute_style_grams
+    from nst.optimise.objective import compute_style_grams
 
     style = _painting_with_a_focal_point()
     plain = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=1.0), [style])
@@ -372,7 +372,7 @@ def test_salient_quantile_changes_the_salient_layers_targets_only(extractor):
 
 
 def test_a_quantile_per_salient_layer_cuts_each_layer_by_its_own(extractor):
-    from nst.objective import compute_style_grams
+    from nst.optimise.objective import compute_style_grams
 
     style = _painting_with_a_focal_point()
     per_layer = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=(1.0, 0.75)), [style])
@@ -387,7 +387,7 @@ def test_a_quantile_per_salient_layer_cuts_each_layer_by_its_own(extractor):
 
 
 def test_the_wasserstein_targets_leave_the_focal_points_out_too(extractor):
-    from nst.objective import wasserstein_targets
+    from nst.optimise.objective import wasserstein_targets
 
     style = _painting_with_a_focal_point()
     config = nst.StyleConfig(style_loss="wasserstein")
@@ -423,7 +423,7 @@ def test_content_loss_with_position_weights():
 
 
 def test_the_subject_weight_keeps_more_of_the_photo_where_it_is_salient(images):
-    from nst.objective import Objective
+    from nst.optimise.objective import Objective
 
     _, style = images
     # A flat grey photo with a subject: a patch of fine detail in its top-left corner.
@@ -454,7 +454,7 @@ def test_the_subject_weight_keeps_more_of_the_photo_where_it_is_salient(images):
 
 
 def test_a_style_only_run_reads_no_subject_layer(images):
-    from nst.objective import Objective
+    from nst.optimise.objective import Objective
 
     content, style = images
     config = _config(content_layers=(), style_layers=("conv1_1",), salient_layers=(), subject_weight=10.0)

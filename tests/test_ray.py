@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from nst.cli import main
-from nst.config import StyleConfig
 from nst.engines import Job
 from nst.engines.local import LocalEngine
 from nst.errors import InputError
 from nst.experiments import plan, runner
+from nst.optimise.config import StyleConfig
 from tests.test_batch import _picture, tiny_model
 
 #: Tasks long enough (a few seconds) to be killed in the middle.

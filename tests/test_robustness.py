@@ -20,10 +20,10 @@ import torch
 from PIL import Image
 
 import nst
-from nst import memory
-from nst.checkpoint import Checkpoint, describe_mismatch, fingerprint, load_checkpoint
 from nst.errors import InputError, ResourceError
-from nst.objective import Objective
+from nst.optimise import memory
+from nst.optimise.checkpoint import Checkpoint, describe_mismatch, fingerprint, load_checkpoint
+from nst.optimise.objective import Objective
 from tests.interrupts import ctrl_c_inside_lbfgs_step
 
 

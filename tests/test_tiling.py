@@ -1,7 +1,8 @@
 import torch
 
 import nst
-from nst import tiling
+import nst.optimise.objective
+from nst.optimise import tiling
 
 
 def test_tiles_cover_everything_with_overlap():
@@ -48,8 +49,8 @@ def test_tiled_level_runs_and_matches_untiled_size(extractor, images):
 def test_tiled_style_grams_match_whole_image_grams(extractor):
     style = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(3))
     config = nst.StyleConfig()
-    whole = nst.objective.compute_style_grams(extractor, config, [style])
-    tiled = nst.objective.compute_style_grams(extractor, config, [style], tile=128)
+    whole = nst.optimise.objective.compute_style_grams(extractor, config, [style])
+    tiled = nst.optimise.objective.compute_style_grams(extractor, config, [style], tile=128)
     for layer in config.style_layers:
         a, b = whole[layer][0], tiled[layer][0]
         assert (a - b).norm() / a.norm() < 0.01, layer

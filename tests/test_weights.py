@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from nst.errors import WeightsError
-from nst.features import VGG19Features
-from nst.weights import (
+from nst.vgg.features import VGG19Features
+from nst.vgg.weights import (
     CAFFE_PREPROCESSING,
     CONV_LAYERS,
     TORCHVISION_PREPROCESSING,

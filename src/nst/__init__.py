@@ -19,35 +19,36 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+from nst._version import __version__
 
 #: Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
-    "StyleConfig": "nst.config",
+    "StyleConfig": "nst.optimise.config",
     "InputError": "nst.errors",
     "NSTError": "nst.errors",
     "ResourceError": "nst.errors",
     "WeightsError": "nst.errors",
-    "LAYER_NAMES": "nst.layers",
-    "VGG19Features": "nst.features",
+    "LAYER_NAMES": "nst.vgg.layers",
+    "VGG19Features": "nst.vgg.features",
     "load_image": "nst.image",
     "read_metadata": "nst.image",
     "save_image": "nst.image",
-    "estimate_memory": "nst.memory",
-    "LossBreakdown": "nst.objective",
-    "Progress": "nst.optimise",
-    "Interrupted": "nst.transfer",
-    "StyleResult": "nst.transfer",
-    "build_extractor": "nst.transfer",
-    "stylize": "nst.transfer",
-    "transfer_style": "nst.transfer",
-    "load_weights": "nst.weights",
+    "estimate_memory": "nst.optimise.memory",
+    "check_fits": "nst.optimise.memory",
+    "LossBreakdown": "nst.optimise.objective",
+    "Progress": "nst.optimise.loop",
+    "Interrupted": "nst.optimise.transfer",
+    "StyleResult": "nst.optimise.transfer",
+    "build_extractor": "nst.optimise.transfer",
+    "stylize": "nst.optimise.transfer",
+    "transfer_style": "nst.optimise.transfer",
+    "load_weights": "nst.vgg.weights",
     "TrainConfig": "nst.models.config",
     "TrainProgress": "nst.models.train",
     "TrainResult": "nst.models.train",
     "train_style_model": "nst.models.train",
-    "StyleModel": "nst.models.apply",
-    "OnnxStyleModel": "nst.models.runtime",
+    "StyleModel": "nst.models.torch_model",
+    "OnnxStyleModel": "nst.models.onnx_model",
     "ModelCard": "nst.models.card",
     "load_style_model": "nst.models.loader",
     "bundled_models": "nst.models.loader",
@@ -80,22 +81,22 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from nst.config import StyleConfig
     from nst.errors import InputError, NSTError, ResourceError, WeightsError
-    from nst.features import VGG19Features
     from nst.image import load_image, read_metadata, save_image
-    from nst.layers import LAYER_NAMES
-    from nst.memory import estimate_memory
-    from nst.models.apply import StyleModel
     from nst.models.card import ModelCard
     from nst.models.config import TrainConfig
     from nst.models.export import export_onnx
     from nst.models.loader import bundled_models, load_style_model
-    from nst.models.runtime import OnnxStyleModel
+    from nst.models.onnx_model import OnnxStyleModel
+    from nst.models.torch_model import StyleModel
     from nst.models.train import TrainProgress, TrainResult, train_style_model
-    from nst.objective import LossBreakdown
-    from nst.optimise import Progress
-    from nst.transfer import Interrupted, StyleResult, build_extractor, stylize, transfer_style
+    from nst.optimise.config import StyleConfig
+    from nst.optimise.loop import Progress
+    from nst.optimise.memory import estimate_memory
+    from nst.optimise.objective import LossBreakdown
+    from nst.optimise.transfer import Interrupted, StyleResult, build_extractor, stylize, transfer_style
+    from nst.vgg.features import VGG19Features
+    from nst.vgg.layers import LAYER_NAMES
+    from nst.vgg.weights import load_weights
     from nst.video.api import VideoProgress, VideoResult, stylize_video
     from nst.video.config import VideoConfig
-    from nst.weights import load_weights

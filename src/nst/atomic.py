@@ -12,7 +12,14 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+
+def save_torch_atomically(payload: Any, path: str | os.PathLike, mode: int | None = None) -> Path:
+    """``torch.save`` so that ``path`` holds either its previous content or all of the new, never half."""
+    import torch  # here, not at the top: the instant and video paths import this module without torch
+
+    return write_atomically(path, lambda handle: torch.save(payload, handle), mode)
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object], mode: int | None = None) -> Path:

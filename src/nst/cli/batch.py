@@ -21,8 +21,8 @@ from nst.cli.options import (
     engine_device,
     engine_from_args,
 )
-from nst.config import StyleConfig
 from nst.errors import InputError
+from nst.optimise.config import StyleConfig
 
 if TYPE_CHECKING:
     from nst.engines import Event

@@ -17,8 +17,8 @@ from nst.cli.options import (
     engine_device,
     engine_from_args,
 )
-from nst.config import StyleConfig
 from nst.errors import InputError
+from nst.optimise.config import StyleConfig
 
 if TYPE_CHECKING:  # the experiments package loads when a sweep or grid runs, not with `nst --help`
     from nst.experiments import plan as planning

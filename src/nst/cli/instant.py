@@ -65,7 +65,7 @@ def cmd_paint(args: argparse.Namespace) -> int:
     _checked_model_args(args)
     from nst.image import load_pil, save_image
     from nst.models.loader import load_style_model
-    from nst.models.runtime import DEFAULT_MAX_SIZE
+    from nst.picture import DEFAULT_MAX_SIZE
 
     source, output = Path(args.content), Path(args.output)
     jobs = _paint_jobs(source, output, args.overwrite)
@@ -369,8 +369,8 @@ def add_export_command(sub: Any) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     output = Path(args.output)
     check_output_model(output, args.overwrite)
-    from nst.models.apply import StyleModel
     from nst.models.export import export_onnx
+    from nst.models.torch_model import StyleModel
 
     worst = export_onnx(StyleModel.load(args.model), output)
     print(f"wrote {output}; largest difference from torch {worst * 255:.3f}/255", file=sys.stderr)

@@ -18,7 +18,8 @@ from typing import Any, NoReturn
 
 import nst
 from nst.atomic import write_atomically
-from nst.config import COARSE_STYLE_MODES, PADDINGS, POOLINGS, PRESETS, STYLE_LOSSES, StyleConfig
+from nst.optimise.config import COARSE_STYLE_MODES, PRESETS, STYLE_LOSSES, StyleConfig
+from nst.vgg.layers import PADDINGS, POOLINGS
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULTS = StyleConfig()

@@ -138,7 +138,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     styles = [nst.image.load_pil(s) for s in args.style]
     device = resolve_device(args.device)
     try:
-        nst.memory.check_fits(config, content.size, device, styles=len(styles))
+        nst.check_fits(config, content.size, device, styles=len(styles))
     except nst.ResourceError as exc:
         raise nst.InputError(str(exc)) from None
     metadata = {

@@ -23,7 +23,7 @@ from nst.cli.options import (
     engine_from_args,
     resolve_device,
 )
-from nst.config import StyleConfig
+from nst.optimise.config import StyleConfig
 from nst.video.config import ENCODER_PRESETS, FLOW_PRESETS, VideoConfig
 
 #: Options that mean something with --model; the optimisation's settings are refused with it.

@@ -29,8 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from nst.config import StyleConfig
 from nst.errors import InputError
+from nst.optimise.config import StyleConfig
 
 ENGINES = ("local", "ray")
 #: Suffix of the temporary files workers write (the runner removes leftovers of killed runs).

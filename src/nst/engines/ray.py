@@ -34,11 +34,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nst.config import StyleConfig
 from nst.engines import Event, Job, JobResult, OnEvent, OnResult
 from nst.engines.local import cpu_cores
 from nst.engines.work import run_job
 from nst.errors import InputError
+from nst.optimise.config import StyleConfig
 
 INSTALL_HINT = "--engine ray needs Ray, which is not installed: pip install 'nst[ray]'"
 #: A Ray task sends the progress bar at most one event this often (seconds).

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nst._version import __version__
 from nst.engines import PARTIAL_SUFFIX, Event, Job, JobResult
 from nst.errors import InputError
 
@@ -61,21 +62,21 @@ def run_job(job: Job, cache: dict[Any, Any], on_progress: OnProgress | None = No
 
 
 def _optimise(job: Job, cache: dict[Any, Any], on_progress: OnProgress | None) -> tuple[Any, dict, dict]:
-    import nst
+    from nst.optimise.transfer import build_extractor, transfer_style
 
     config = job.config
     if config is None or job.style is None:
         raise ValueError(f"job {job.name}: an optimisation needs a style image and a config")
     key = ("vgg", *config.extractor_key(), job.device)
     if key not in cache:
-        cache[key] = nst.build_extractor(config, job.device)
+        cache[key] = build_extractor(config, job.device)
 
     def callback(progress: Any) -> None:
         if on_progress is not None:
             on_progress(Event("progress", job.index, job.name, progress.iteration, progress.max_iterations,
                               finite(progress.losses.total), progress.elapsed))
 
-    result = nst.transfer_style(job.content, job.style, config, callback=callback, device=job.device,
+    result = transfer_style(job.content, job.style, config, callback=callback, device=job.device,
                                 extractor=cache[key])
     history = {name: [finite(getattr(h, name)) for h in result.history] for name in ("total", "content", "style", "tv")}
     record = {
@@ -90,7 +91,7 @@ def _optimise(job: Job, cache: dict[Any, Any], on_progress: OnProgress | None) -
     }
     metadata = {
         "settings": config.to_dict(),
-        "version": nst.__version__,
+        "version": __version__,
         "content": job.content,
         "style": [job.style],
         "device": job.device,
@@ -104,9 +105,8 @@ def _optimise(job: Job, cache: dict[Any, Any], on_progress: OnProgress | None) -
 
 
 def _paint(job: Job, cache: dict[Any, Any]) -> tuple[Any, dict, dict]:
-    import nst
     from nst.image import load_pil
-    from nst.models.runtime import DEFAULT_MAX_SIZE
+    from nst.picture import DEFAULT_MAX_SIZE
 
     key = ("model", job.model, job.device)
     if key not in cache:
@@ -129,7 +129,7 @@ def _paint(job: Job, cache: dict[Any, Any]) -> tuple[Any, dict, dict]:
     metadata = {
         "model": model.card.name, "painting": model.card.painting, "photo": job.content,
         "settings": {"size": job.size, "strength": job.strength, "preserve_color": job.preserve_color},
-        "size": record["size"], "version": nst.__version__, "engine": type(model).__name__,
+        "size": record["size"], "version": __version__, "engine": type(model).__name__,
         **job.metadata,
     }
     return picture, record, metadata
@@ -142,7 +142,7 @@ def _load_model(job: Job, threads: int | None) -> Any:
 
     files = resolve_model(job.model)  # type: ignore[arg-type]
     if threads and job.device == "cpu" and files.onnx_path is not None:
-        from nst.models.runtime import OnnxStyleModel
+        from nst.models.onnx_model import OnnxStyleModel
 
         return OnnxStyleModel(files.onnx_path, threads=threads, torch_path=files.torch_path)
     return load_style_model(job.model, device=job.device)  # type: ignore[arg-type]

@@ -16,9 +16,9 @@ from typing import Any
 
 import nst
 from nst.atomic import write_atomically
-from nst.config import StyleConfig
 from nst.errors import InputError
 from nst.experiments.plan import Cell, Experiment
+from nst.optimise.config import StyleConfig
 
 SCHEMA = "nst-experiment/1"
 FILENAME = "manifest.json"

@@ -17,8 +17,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from nst.config import StyleConfig
 from nst.errors import InputError
+from nst.optimise.config import StyleConfig
 
 #: Joins the items of a tuple-valued setting. A '+' after 'e' belongs to a number ("1e+4").
 TUPLE_JOIN = "+"

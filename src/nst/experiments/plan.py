@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import nst
-from nst.config import StyleConfig
 from nst.errors import InputError
 from nst.experiments.params import Param, expand, format_value, json_value
+from nst.optimise.config import StyleConfig
 
 #: Characters kept in cell file names; others become '_'.
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]+")

@@ -19,8 +19,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from nst.config import StyleConfig
 from nst.experiments.params import format_value
+from nst.optimise.config import StyleConfig
 
 INK, GREY, RULE, PAPER = (20, 20, 20), (110, 110, 110), (205, 205, 205), (255, 255, 255)
 #: Outputs smaller than this (longest side, px) are enlarged on the sheet so captions stay in proportion.

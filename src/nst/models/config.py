@@ -13,8 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from nst.config import StyleConfig
 from nst.errors import InputError
+from nst.optimise.config import StyleConfig
 
 _STYLE = StyleConfig()
 

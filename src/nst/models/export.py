@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from nst.errors import InputError
-from nst.models.apply import StyleModel
-from nst.models.runtime import CARD_KEY, OnnxStyleModel
+from nst.models.onnx_model import CARD_KEY, OnnxStyleModel
+from nst.models.torch_model import StyleModel
 
 OPSET = 17
 #: Largest difference allowed between the ONNX and torch pictures, in [0, 1] units (one 8-bit step).

@@ -44,7 +44,7 @@ def load_style_model(
     start) and torch files, or any model on a GPU, with torch. Photos too large to paint whole
     are tiled by the torch engine; a bundled model hands them to it by itself. ``busy_wait=False``
     stops onnxruntime's threads spinning between tasks, for callers that run other work beside
-    the model (see `nst.models.runtime.OnnxStyleModel`).
+    the model (see `nst.models.onnx_model.OnnxStyleModel`).
     """
     if backend not in BACKENDS:
         raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -54,11 +54,11 @@ def load_style_model(
     if backend == "onnx" and files.onnx_path is None:
         raise InputError(f"'{files.torch_path}' is a torch file: export it with 'nst export' to run it on onnxruntime")
     if use_onnx:
-        from nst.models.runtime import OnnxStyleModel
+        from nst.models.onnx_model import OnnxStyleModel
 
         return OnnxStyleModel(files.onnx_path, torch_path=files.torch_path, busy_wait=busy_wait)  # type: ignore[arg-type]
     if files.torch_path is None:
         raise InputError(f"'{files.onnx_path}' is an ONNX file, which runs on the CPU only (device {device})")
-    from nst.models.apply import StyleModel
+    from nst.models.torch_model import StyleModel
 
     return StyleModel.load(files.torch_path, device)

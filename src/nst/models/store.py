@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from nst.checkpoint import save_torch_atomically
+from nst.atomic import save_torch_atomically
 from nst.errors import InputError
 from nst.models.card import ModelCard
 from nst.models.network import TransformerNet

@@ -24,8 +24,8 @@ from nst.image import ImageSource
 from nst.models.card import ModelCard
 from nst.models.network import TransformerNet
 from nst.models.registry import resolve_model
-from nst.models.runtime import BORDER, TILE_ABOVE_PIXELS, as_pil, check_options, finish, prepare
 from nst.models.store import load_model
+from nst.picture import BORDER, TILE_ABOVE_PIXELS, as_pil, check_options, finish, prepare
 
 TILE_SIZE = 1024
 #: The network sees this far around a pixel (radius): 9x9 and 3x3 convolutions at strides 1-4.
@@ -118,7 +118,7 @@ class StyleModel:
 
 
 def _with_border(photo: torch.Tensor) -> torch.Tensor:
-    """The photo with `BORDER` px mirrored around it, exactly as `nst.models.runtime.with_border`
+    """The photo with `BORDER` px mirrored around it, exactly as `nst.picture.with_border`
     (NumPy's "symmetric" mirror, which works for photos of any size)."""
     h, w = photo.shape[-2:]
     rows = torch.from_numpy(np.pad(np.arange(h), BORDER, mode="symmetric")).to(photo.device)

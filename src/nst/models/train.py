@@ -27,18 +27,18 @@ import torch
 from PIL import Image
 
 from nst import losses
-from nst.checkpoint import save_torch_atomically
-from nst.config import StyleConfig
+from nst.atomic import save_torch_atomically
 from nst.errors import InputError
-from nst.features import VGG19Features
 from nst.image import load_pil, pil_to_tensor, resize_longest
 from nst.models.card import ModelCard
 from nst.models.config import TrainConfig
 from nst.models.network import TransformerNet
 from nst.models.registry import resolve_model
 from nst.models.store import load_model, save_model
-from nst.objective import compute_style_grams
-from nst.weights import load_weights
+from nst.optimise.config import StyleConfig
+from nst.optimise.objective import compute_style_grams
+from nst.vgg.features import VGG19Features
+from nst.vgg.weights import load_weights
 
 CHECKPOINT_FORMAT = "nst-train-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -23,9 +23,9 @@ from typing import Any
 import torch
 from PIL import Image
 
-from nst.atomic import write_atomically
-from nst.config import StyleConfig
+from nst.atomic import save_torch_atomically
 from nst.errors import InputError
+from nst.optimise.config import StyleConfig
 
 #: Bumped whenever the layout changes; an older checkpoint is refused with a clear message.
 FORMAT = "nst-checkpoint"
@@ -65,12 +65,6 @@ class Checkpoint:
     def save(self, path: str | os.PathLike) -> Path:
         """Write atomically: ``path`` holds either the previous checkpoint or this one, never half."""
         return save_torch_atomically({"format": FORMAT, "version": VERSION, **asdict_shallow(self)}, path)
-
-
-def save_torch_atomically(payload: Any, path: str | os.PathLike, mode: int | None = None) -> Path:
-    """``torch.save`` so that ``path`` holds either its previous content or all of the new, never
-    half (a temporary file in the same folder, flushed to disk, then renamed over it)."""
-    return write_atomically(path, lambda handle: torch.save(payload, handle), mode)
 
 
 def asdict_shallow(checkpoint: Checkpoint) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nst.errors import InputError
+from nst.vgg.layers import PADDINGS, POOLINGS
 
 #: The paper's content layer (Fig. 2 and Section 2.2).
 PAPER_CONTENT_LAYERS: tuple[str, ...] = ("conv4_2",)
@@ -48,14 +49,11 @@ def auto_scale_count(final_size: int, ratio: float) -> int:
     return max(2, 1 + math.floor(math.log(final_size / AUTO_COARSEST_SIZE) / math.log(ratio) + 1e-9))
 
 
-POOLINGS = ("avg", "max", "blur")
 
 #: How the style image is sized at the coarser pyramid levels (see `StyleConfig.coarse_style`).
 COARSE_STYLE_MODES = ("level", "final")
 #: Style losses: the paper's Gram matrices, or the Wasserstein-2 distance of Gaussian fits.
 STYLE_LOSSES = ("gram", "wasserstein")
-#: Padding of the convolutions ("zeros" is VGG's own; the others pad with image content).
-PADDINGS = ("zeros", "reflect", "replicate")
 #: ``init="model:NAME"`` starts the optimisation from a style model's picture (nst.models).
 MODEL_INIT_PREFIX = "model:"
 #: Longest side when the caller gives no size: 512 px with a GPU, 128 px on the CPU (spec).
@@ -410,7 +408,7 @@ def _layer_weights(name: str, weights: tuple[float, ...] | None, layers: tuple[s
 
 def validate(config: StyleConfig) -> None:
     """Raise `InputError` naming the first setting that makes no sense."""
-    from nst.layers import check_layer_names
+    from nst.vgg.layers import check_layer_names
 
     if config.size is not None:
         _positive_int("size", config.size, maximum=16384)

@@ -19,13 +19,13 @@ from typing import Any
 
 import torch
 
-from nst import masks, tiling
-from nst.checkpoint import Checkpoint
-from nst.config import StyleConfig
 from nst.errors import InputError
-from nst.features import VGG19Features
 from nst.image import scaled_size
-from nst.objective import LossBreakdown, Objective, compute_style_grams
+from nst.optimise import masks, tiling
+from nst.optimise.checkpoint import Checkpoint
+from nst.optimise.config import StyleConfig
+from nst.optimise.objective import LossBreakdown, Objective, compute_style_grams
+from nst.vgg.features import VGG19Features
 
 MAX_RETRIES = 3
 #: Weight of the squared distance of the optimised pixels outside [0, 1], against a loss that
@@ -359,7 +359,7 @@ def optimise_tiled(
     scales: int,
     total_iterations: int,
 ) -> Outcome:
-    """One level too large to see whole: optimise it tile by tile (see `nst.tiling`).
+    """One level too large to see whole: optimise it tile by tile (see `nst.optimise.tiling`).
 
     Each tile starts from the picture as its neighbours left it and matches the whole level's
     style statistics; it is pasted back feathered across the overlap. Between tiles the level is

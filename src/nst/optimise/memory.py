@@ -19,8 +19,8 @@ import math
 import os
 from pathlib import Path
 
-from nst.config import StyleConfig
 from nst.errors import ResourceError
+from nst.optimise.config import StyleConfig
 
 _BLOCK_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 _FLOAT = 4
@@ -44,7 +44,7 @@ def _geometry(layer: str) -> tuple[int, int]:
 
 
 def _trunk(config: StyleConfig) -> tuple[str, ...]:
-    from nst.features import LAYER_NAMES, deepest
+    from nst.vgg.features import LAYER_NAMES, deepest
 
     layers = config.feature_layers
     return LAYER_NAMES[: LAYER_NAMES.index(deepest(layers)) + 1]

@@ -12,10 +12,11 @@ from typing import Any
 
 import torch
 
-from nst import losses, masks
-from nst.config import StyleConfig
+from nst import losses
 from nst.errors import InputError
-from nst.features import VGG19Features
+from nst.optimise import masks
+from nst.optimise.config import StyleConfig
+from nst.vgg.features import VGG19Features
 
 #: The Wasserstein-2 style term is in squared feature units, the Gram term in their fourth power;
 #: this factor puts W2 in the Gram loss's range so that beta = 1e4 keeps a comparable balance
@@ -79,7 +80,7 @@ class Objective:
         style_grams: dict[str, list[torch.Tensor]] | None = None,
         picture_size: int | None = None,
     ) -> None:
-        """``regions`` (1 + len(styles), H, W), from `nst.masks.mask_regions`, gives each style
+        """``regions`` (1 + len(styles), H, W), from `nst.optimise.masks.mask_regions`, gives each style
         its own part of the picture (channel 0: no style); None blends the styles everywhere.
         ``style_grams`` ({layer: one per-position Gram per style}, see `style_grams`) replaces
         computing them from ``styles``, for tiles of a picture too large to see whole; a tile also

@@ -2,12 +2,12 @@
 
 `transfer_style` is the whole pipeline; `stylize` returns just the picture. It prepares each
 pyramid level (content and style at that size, colour control, the start image) and hands it to
-the loop in `nst.optimise`. The library never prints: each iteration is reported to ``callback``
+the loop in `nst.optimise.loop`. The library never prints: each iteration is reported to ``callback``
 as a frozen `Progress`, and a callback that returns True stops the run (the result keeps the best
 image so far).
 
 Long runs survive: with a checkpoint file the loop saves its whole state atomically every so
-often and when interrupted, and ``resume=True`` continues it (see `nst.checkpoint`). A
+often and when interrupted, and ``resume=True`` continues it (see `nst.optimise.checkpoint`). A
 KeyboardInterrupt becomes `Interrupted`, which carries the best image so far.
 """
 
@@ -23,14 +23,13 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from nst import color, masks, memory, validation
-from nst.checkpoint import describe_mismatch, load_checkpoint, run_identity
-from nst.config import StyleConfig
+from nst import color
 from nst.errors import InputError, ResourceError
-from nst.features import VGG19Features
 from nst.image import ImageSource, load_image, load_pil, scaled_size, tensor_to_pil
-from nst.objective import LossBreakdown, Objective
-from nst.optimise import (
+from nst.optimise import masks, memory, validation
+from nst.optimise.checkpoint import describe_mismatch, load_checkpoint, run_identity
+from nst.optimise.config import StyleConfig
+from nst.optimise.loop import (
     Callback,
     Checkpointer,
     Outcome,
@@ -40,7 +39,9 @@ from nst.optimise import (
     optimise_tiled,
     tile_count,
 )
-from nst.weights import load_weights
+from nst.optimise.objective import LossBreakdown, Objective
+from nst.vgg.features import VGG19Features
+from nst.vgg.weights import load_weights
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _model_start(config: StyleConfig, content: ImageSource, size: int, device: s
     name = config.init_model
     if name is None:
         return None
-    from nst.models.apply import StyleModel  # the feed-forward engine, only for this start
+    from nst.models.torch_model import StyleModel  # the feed-forward engine, only for this start
 
     photo = load_image(content, size).to(device)
     return StyleModel.load(name, device).paint_tensor(photo)

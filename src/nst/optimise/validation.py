@@ -9,10 +9,10 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from nst.config import StyleConfig
 from nst.errors import InputError
-from nst.features import deepest
 from nst.image import scaled_size
+from nst.optimise.config import StyleConfig
+from nst.vgg.features import deepest
 
 #: More elongated images are refused: almost surely a mistake (a strip, a banner), and their
 #: short side is too small for the network at any sensible size.
@@ -34,7 +34,7 @@ def check_inputs(
     styles: list[Image.Image | torch.Tensor],
 ) -> None:
     """Refuse, before any slow work, images the network cannot see at some scale of this run."""
-    from nst.memory import min_side
+    from nst.optimise.memory import min_side
 
     if config.init == "noise" and config.seed >= 2**64:
         raise InputError(f"seed must be below 2**64 for a noise start, got {config.seed}")

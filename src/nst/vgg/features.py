@@ -19,10 +19,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from nst.config import PADDINGS, POOLINGS
 from nst.errors import InputError
-from nst.layers import LAYER_INDEX, LAYER_NAMES, check_layer_names, deepest
-from nst.weights import VGGWeights
+from nst.vgg.layers import LAYER_INDEX, LAYER_NAMES, PADDINGS, POOLINGS, check_layer_names, deepest
+from nst.vgg.weights import VGGWeights
 
 #: Calibrated RMS of every layer's response to the reference image. The content loss scales with
 #: its square and the style loss with its fourth power, so this one number sets the balance of
@@ -75,7 +74,7 @@ class VGG19Features(nn.Module):
     """Frozen VGG-19 trunk returning {layer name: feature map} for the requested layers.
 
     Args:
-        weights: conv weights and their preprocessing (`nst.weights.load_weights`).
+        weights: conv weights and their preprocessing (`nst.vgg.weights.load_weights`).
         layers: names to return, e.g. ``("conv4_2", "conv1_1")``.
         pooling: "avg" (the paper's choice), "max" (VGG's own) or "blur" (`BlurPool2d`).
         calibrate: scale each layer to `FEATURE_RMS` on `reference_image` (see module doc);

@@ -30,9 +30,9 @@ from nst.video.frames import EngineFrames, check_engine_style, read_painted
 from nst.video.work import WorkFolder, file_identity, work_folder
 
 if TYPE_CHECKING:
-    from nst.config import StyleConfig
     from nst.engines import Engine
     from nst.image import ImageSource
+    from nst.optimise.config import StyleConfig
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def stylize_video(
     optimising = style is not None
     size = config.size
     if optimising and size is None:
-        from nst.config import StyleConfig as _StyleConfig
+        from nst.optimise.config import StyleConfig as _StyleConfig
 
         size = (style_config or _StyleConfig()).resolve_size("cuda" if device == "cuda" else "cpu")
     info = io.probe(source, size, config.start, config.duration, config.fps)
@@ -180,7 +180,7 @@ def _step(model: Any, style: Any, config: VideoConfig, style_config: StyleConfig
                     config.chunk_frames)
         painter = ModelPainter(loaded, config.strength, config.preserve_color)
         return StableModel(painter, config), settings, config.chunk_frames
-    from nst.config import StyleConfig
+    from nst.optimise.config import StyleConfig
     from nst.video.optimise import FrameOptimiser, check_style_config
 
     style_config = style_config or StyleConfig()

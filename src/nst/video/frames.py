@@ -24,8 +24,8 @@ from nst.errors import InputError
 from nst.video.config import VideoConfig
 
 if TYPE_CHECKING:
-    from nst.config import StyleConfig
     from nst.engines import Engine
+    from nst.optimise.config import StyleConfig
 
 #: The folder, inside the work folder, that holds a chunk's frames while they are painted.
 FRAMES_FOLDER = "frames"

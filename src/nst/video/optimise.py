@@ -17,13 +17,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from nst.config import StyleConfig
 from nst.errors import InputError
-from nst.features import VGG19Features
 from nst.image import ImageSource, load_image, load_pil
-from nst.objective import Objective, compute_style_grams
-from nst.optimise import RunState, initial_lr, optimise
-from nst.transfer import build_extractor, transfer_style
+from nst.optimise.config import StyleConfig
+from nst.optimise.loop import RunState, initial_lr, optimise
+from nst.optimise.objective import Objective, compute_style_grams
+from nst.optimise.transfer import build_extractor, transfer_style
+from nst.vgg.features import VGG19Features
 from nst.video.config import VideoConfig
 from nst.video.consistency import MotionEstimator
 from nst.video.flow import warp_painting

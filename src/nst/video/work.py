@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-import nst
+from nst._version import __version__
 from nst.atomic import write_atomically
 from nst.errors import InputError
 
@@ -65,7 +65,7 @@ class WorkFolder:
         """A fresh folder (one left by an earlier run of this output is removed first)."""
         self.remove()
         self.path.mkdir()
-        self.manifest = {"schema": SCHEMA, "nst_version": nst.__version__, **self.identity, "chunks": []}
+        self.manifest = {"schema": SCHEMA, "nst_version": __version__, **self.identity, "chunks": []}
         self._save_manifest()
 
     def reopen(self) -> None:
