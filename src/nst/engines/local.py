@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from nst.engines import Event, Job, JobResult, OnEvent, OnResult
+from nst.engines.jobs import Event, Job, JobResult, OnEvent, OnResult
 from nst.engines.work import run_job
 from nst.errors import InputError
 

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nst.engines import Event, Job, JobResult, OnEvent, OnResult
+from nst.engines.jobs import Event, Job, JobResult, OnEvent, OnResult
 from nst.engines.local import cpu_cores
 from nst.engines.work import run_job
 from nst.errors import InputError

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nst._version import __version__
-from nst.engines import PARTIAL_SUFFIX, Event, Job, JobResult
+from nst.engines.jobs import PARTIAL_SUFFIX, Event, Job, JobResult
 from nst.errors import InputError
 
 OnProgress = Callable[[Event], None]
