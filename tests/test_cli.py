@@ -31,7 +31,7 @@ from PIL import Image
 import nst
 import nst.optimise.transfer
 from nst import cli
-from nst.cli import stylize as stylize_command
+from nst.cli import optimisation
 from nst.optimise.objective import Objective
 from tests.interrupts import ctrl_c_inside_lbfgs_step
 
@@ -176,7 +176,7 @@ def _ctrl_c_at_first_iteration(mp: pytest.MonkeyPatch) -> None:
     def press(self, progress):
         raise KeyboardInterrupt
 
-    mp.setattr(stylize_command.ProgressPrinter, "__call__", press)
+    mp.setattr(optimisation.ProgressPrinter, "__call__", press)
 
 
 # --------------------------------------------------------------------------- the cases

@@ -4,7 +4,7 @@ import pytest
 
 import nst
 from nst import cli
-from nst.demo import demo_content_path, painted_style
+from nst.cli.demo import demo_content_path, painted_style
 
 
 def test_painted_style_is_deterministic_and_square():

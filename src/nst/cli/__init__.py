@@ -1,7 +1,12 @@
 """The `nst` command line: the only package that prints. Its commands call the public API.
 
-One module per command family (`stylize`, `experiments`, `batch`, `video`, `serve`, `instant`) plus `options`,
-which they all share; nothing outside this package imports it.
+`commands.COMMANDS` lists every command; each is a module here (``stylize``, ``demo``, ``info``,
+``layers``, ``train``, ``models``, ``export``, ``sweep``, ``grid``, ``batch``, ``video``,
+``serve``) with ``add_arguments(parser)`` and ``run(args)``. What several commands share:
+``options`` (the parser, option types, checks), ``settings`` (the options made from `StyleConfig`
+and `TrainConfig`), ``optimisation`` (one optimisation run with progress and checkpoints),
+``style_model`` (painting with a style model) and ``experiment`` (running a sweep or a grid).
+Nothing outside this package imports it.
 
 Exit codes: 0 success, 1 unexpected failure, 2 bad input or usage, 130 interrupted.
 """
@@ -9,6 +14,7 @@ Exit codes: 0 success, 1 unexpected failure, 2 bad input or usage, 130 interrupt
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -18,189 +24,43 @@ from collections.abc import Sequence
 from typing import Any
 
 import nst
+from nst.cli.commands import COMMANDS, Command
+from nst.cli.demo import DEMO_STYLE_SCALE
 from nst.cli.options import (
-    DEMO_MODEL,
-    DEMO_STYLE_SCALE,
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    Parser,
     UsageError,
-    _number,
-    _Parser,
-    add_style_options,
     checkpoint_interval,
-    config_from_args,
     given_options,
     resolve_device,
 )
+from nst.cli.settings import config_from_args
+from nst.optimise.config import check_size
 
 __all__ = [
-    "DEMO_STYLE_SCALE", "EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "checkpoint_interval",
-    "config_from_args", "entry", "given_options", "main", "resolve_device",
-]
+    "COMMANDS", "DEMO_STYLE_SCALE", "EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "Command",
+    "UsageError", "build_parser", "checkpoint_interval", "config_from_args", "entry", "given_options", "main",
+    "resolve_device",
+]  # fmt: skip
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The whole parser, or with ``command`` only that command's part (a faster start: the
-    instant path paints a picture in about the time a full parser takes to build)."""
-    parser = _Parser(
-        prog="nst", description="Neural style transfer (Gatys et al. 2015), offline.", allow_abbrev=False
-    )
+    """The whole parser, or with ``command`` only that command's part (a faster start: the style
+    model path paints a picture in about the time a full parser takes to build)."""
+    parser = Parser(prog="nst", description="Neural style transfer (Gatys et al. 2015), offline.")
     parser.add_argument("--version", action="version", version=f"nst {nst.__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name, add in _COMMANDS.items():
-        if command is None or command == name:
-            add(sub)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for listed in COMMANDS:
+        if command is None or command == listed.name:
+            module = importlib.import_module(f"nst.cli.{listed.module}")
+            description = getattr(module, "DESCRIPTION", None) or listed.help[0].upper() + listed.help[1:] + "."
+            p = sub.add_parser(listed.name, help=listed.help, description=description)
+            module.add_arguments(p)
+            p.set_defaults(run=module.run)
     return parser
-
-
-def _add_stylize(sub: Any) -> None:
-    from nst.cli.instant import add_model_options
-
-    p = sub.add_parser("stylize", help="paint a photo in the style of an artwork")
-    p.add_argument("content", help="the photo (any image Pillow reads); a folder with --model")
-    p.add_argument("style", nargs="*", help="the artwork (several: a blend); none with --model")
-    p.add_argument("-o", "--output", required=True, help="output file: .png (default), .jpg, .webp, .tif")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    p.add_argument(
-        "--save-every",
-        type=_number(int),
-        default=0,
-        metavar="N",
-        help="also save the image every N iterations (OUT.iterNNNNN.png)",
-    )
-    p.add_argument(
-        "--report",
-        metavar="PATH",
-        help="write JSON: settings, loss history, timings, stop reason, peak memory",
-    )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted run from its checkpoint OUT.ckpt (same inputs and settings)",
-    )
-    p.add_argument(
-        "--checkpoint-every",
-        type=checkpoint_interval,
-        default=(0, 60.0),
-        metavar="N|Ns|Nm",
-        help="save the run's state (OUT.ckpt) every N iterations, N seconds or N minutes, and when "
-        "interrupted; 0: only when interrupted (default: 60s)",
-    )
-    add_style_options(p)
-    add_model_options(p)
-    p.set_defaults(run=_stylize)
-
-
-def _add_demo(sub: Any) -> None:
-    p = sub.add_parser("demo", help="paint a bundled photo with a bundled style model (no files needed)")
-    p.add_argument("-o", "--output", default="painted.png", help="output file (default: painted.png)")
-    p.add_argument("--model", metavar="NAME", help=f"the bundled style model (default: {DEMO_MODEL}; see 'nst models')")
-    p.add_argument("--optimise", action="store_true",
-                   help="run the optimisation instead (a style painted here, 128 px on a CPU, minutes)")
-    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--save-every", type=_number(int), default=0, metavar="N", help=argparse.SUPPRESS)
-    p.add_argument("--report", metavar="PATH", help="write a JSON report (as for stylize)")
-    add_style_options(p)
-    p.set_defaults(run=_demo)
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from nst.cli.instant import MODEL_OPTIONS
-    from nst.cli.stylize import cmd_demo
-
-    given = getattr(args, "given", set()) or set()
-    if not args.optimise:
-        foreign = sorted(given - MODEL_OPTIONS - {"optimise"})
-        if foreign:
-            raise UsageError(f"--{foreign[0].replace('_', '-')} applies to the optimisation: add --optimise")
-    elif args.model:
-        raise UsageError("--model paints at once; --optimise runs the optimisation: choose one")
-    return cmd_demo(args)
-
-
-def _add_info(sub: Any) -> None:
-    from nst.cli.stylize import cmd_info
-
-    p = sub.add_parser("info", help="print the settings stored in an image nst made")
-    p.add_argument("image")
-    p.set_defaults(run=cmd_info)
-
-
-def _add_layers(sub: Any) -> None:
-    from nst.cli.stylize import cmd_layers
-
-    p = sub.add_parser("layers", help="list VGG-19 layer names")
-    p.set_defaults(run=cmd_layers)
-
-
-def _add_instant(name: str) -> Any:
-    def add(sub: Any) -> None:
-        from nst.cli import instant
-
-        getattr(instant, f"add_{name}_command")(sub)
-
-    return add
-
-
-def _add_experiment(name: str) -> Any:
-    def add(sub: Any) -> None:
-        from nst.cli.experiments import add_commands  # sweep, grid
-
-        add_commands(sub, only=name)
-
-    return add
-
-
-def _add_batch(sub: Any) -> None:
-    from nst.cli.batch import add_batch_command
-
-    add_batch_command(sub)
-
-
-def _add_video(sub: Any) -> None:
-    from nst.cli.video import add_video_command
-
-    add_video_command(sub)
-
-
-def _add_serve(sub: Any) -> None:
-    from nst.cli.serve import add_serve_options, cmd_serve  # argparse only; FastAPI loads on use
-
-    p = sub.add_parser("serve", help="web app and REST API in the browser (needs the 'web' extra)")
-    add_serve_options(p)
-    p.set_defaults(run=cmd_serve)
-
-
-#: Every command, in the order `nst --help` lists them, with the function that adds its parser.
-_COMMANDS: dict[str, Any] = {
-    "stylize": _add_stylize,
-    "demo": _add_demo,
-    "info": _add_info,
-    "layers": _add_layers,
-    "train": _add_instant("train"),
-    "models": _add_instant("models"),
-    "export": _add_instant("export"),
-    "sweep": _add_experiment("sweep"),
-    "grid": _add_experiment("grid"),
-    "batch": _add_batch,
-    "video": _add_video,
-    "serve": _add_serve,
-}
-
-
-def _stylize(args: argparse.Namespace) -> int:
-    """`nst stylize`: a style model paints at once (--model); style images start the optimisation."""
-    if args.model:
-        from nst.cli.instant import cmd_paint
-
-        return cmd_paint(args)
-    if not args.style:
-        raise UsageError("give a style image (the artwork), or --model NAME for a trained style model")
-    from nst.cli.stylize import cmd_stylize
-
-    return cmd_stylize(args)
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -243,10 +103,12 @@ def main(argv: Sequence[str] | None = None, *, exit_when_done: bool = False) -> 
     previous_sigterm = _handle_sigterm()
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
-        command = argv[0] if argv and argv[0] in _COMMANDS else None
+        command = argv[0] if argv and argv[0] in {c.name for c in COMMANDS} else None
         args = build_parser(command).parse_args(argv)
         args.given = given_options(argv)
         args.argv = argv
+        if getattr(args, "size", None) is not None:
+            check_size(args.size)  # one message, whichever way the picture would be painted
         with warnings.catch_warnings():
             # Pillow warns about odd tags in files it still reads; the user cannot act on that,
             # and it would break the one-line promise of every message.

@@ -10,47 +10,73 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nst.cli.options import (
     EXIT_OK,
-    _number,
+    IMAGE_SUFFIXES,
+    UsageError,
     add_engine_options,
-    add_style_options,
-    config_from_args,
     engine_device,
     engine_from_args,
+    number,
 )
+from nst.cli.settings import add_style_options, config_from_args
 from nst.errors import InputError
-from nst.optimise.config import StyleConfig
+from nst.optimise.config import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU, StyleConfig
+from nst.picture import DEFAULT_MAX_SIZE
 
 if TYPE_CHECKING:
     from nst.engines import Event
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 #: Options of a model batch besides the engine's; optimisation settings are refused with --model.
 MODEL_OPTIONS = {"model", "strength", "size", "preserve_color", "device", "output", "quiet", "jobs", "engine",
                  "ray_address", "task_cpus", "task_gpus", "style"}
+#: What a style model's file is called; any other existing file after --model is a photo.
+MODEL_SUFFIXES = (".pt", ".pth", ".onnx")
+
+DESCRIPTION = (
+    "Paint every PHOTO (folders: the picture files in them) with every --style image (an optimisation "
+    "each) or --model (instant); write the pictures, manifest.json and sheet.png to DIR. Rerun the same "
+    "command to resume. Unreadable photos are reported and skipped."
+)
 
 
-def add_batch_command(sub: Any) -> None:
-    p = sub.add_parser(
-        "batch",
-        help="paint many photos (a folder or a list) with style images or style models; resumable",
-        description="Paint every PHOTO (folders: the picture files in them) with every --style image "
-        "(an optimisation each) or --model (instant); write the pictures, manifest.json and sheet.png "
-        "to DIR. Rerun the same command to resume. Unreadable photos are reported and skipped.",
-    )
-    p.add_argument("photos", nargs="+", metavar="PHOTO|FOLDER", help="photos, or folders of photos")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    # Photos may come after --style or --model, which take several values: `photos_from` gives
+    # back to the photos the folders (and, after --model, the picture files) those took.
+    p.add_argument("photos", nargs="*", metavar="PHOTO|FOLDER", help="photos, or folders of photos")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created; rerun to resume)")
-    p.add_argument("--style", nargs="+", default=[], metavar="IMAGE", help="artworks: each photo in each style")
+    p.add_argument("--style", nargs="+", default=[], metavar="IMAGE", help="paintings: each photo in each style")
     p.add_argument("--model", nargs="+", default=[], metavar="NAME|PATH",
                    help="style models: a bundled name ('nst models') or a .pt/.onnx file")
-    p.add_argument("--strength", type=_number(float), default=1.0,
+    p.add_argument("--strength", type=number(float), default=1.0, metavar="S",
                    help="with --model: 0 gives the photo, 1 the full style (default: 1)")
     add_engine_options(p, unit="picture")
-    add_style_options(p)
-    p.set_defaults(run=cmd_batch)
+    size = (f"auto: with --style {DEFAULT_SIZE_CPU} on a CPU, {DEFAULT_SIZE_GPU} on a GPU; with --model the "
+            f"photo's own, at most {DEFAULT_MAX_SIZE}")
+    add_style_options(p, size=size)
+
+
+def photos_from(args: argparse.Namespace) -> list[str]:
+    """The photos given, with those that --style or --model took as theirs (``--model NAME DIR``):
+    a folder is never a painting or a model, and a picture file is never a model."""
+    photos = list(args.photos)
+    for option in ("style", "model"):
+        kept = []
+        for value in getattr(args, option):
+            path = Path(value)
+            is_photo = path.is_dir() or (
+                option == "model" and path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+            )
+            (photos if is_photo else kept).append(value)
+        setattr(args, option, kept)
+    if not photos:
+        raise UsageError(
+            "give the photos (files or folders) first: nst batch PHOTO|FOLDER ... --style IMAGE ... or "
+            "--model NAME ... -o DIR (a picture file after --style is one of the paintings)"
+        )
+    return photos
 
 
 def photo_paths(sources: list[str]) -> list[Path]:
@@ -71,9 +97,10 @@ def photo_paths(sources: list[str]) -> list[Path]:
     return paths
 
 
-def cmd_batch(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from nst.experiments import plan as planning
 
+    args.photos = photos_from(args)
     given = getattr(args, "given", None) or set()
     if not args.style and not args.model:
         raise InputError("give --style IMAGE (an optimisation per photo) or --model NAME (instant), or both")
@@ -152,4 +179,4 @@ class _Bar:
         self.bar.close()
 
 
-__all__ = ["add_batch_command", "cmd_batch", "photo_paths"]
+__all__ = ["add_arguments", "photo_paths", "run"]

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import nst
+from nst.cli.options import add_device_option, resolve_device
 
 TOKEN_ENV = "NST_TOKEN"
 
@@ -34,10 +35,8 @@ def is_loopback(host: str) -> bool:
         return False  # any other host name may resolve to a public address
 
 
-def add_serve_options(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `nst serve`."""
-    from nst.cli.options import add_device_option
-
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     parser.add_argument(
@@ -72,7 +71,7 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="log only warnings")
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run the server until interrupted."""
     token = args.token or os.environ.get(TOKEN_ENV) or None
     if not is_loopback(args.host) and not token:
@@ -93,8 +92,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise nst.InputError(
             f"nst serve needs the web extra ({exc.name} is missing): pip install 'nst[web]'"
         ) from None
-    from nst.cli.options import resolve_device
-
     device = resolve_device(args.device)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     limits = Limits(

@@ -1,278 +1,88 @@
-"""`nst stylize` (the optimisation), `nst demo`, `nst info` and `nst layers`."""
+"""`nst stylize`: paint a photo, one of two ways, chosen by the command line (`_way`):
+
+* ``nst stylize PHOTO PAINTING... -o OUT``: the optimisation (`_optimise`; minutes, the finest);
+* ``nst stylize PHOTO|FOLDER --model NAME -o OUT|FOLDER``: a trained style model (`_with_model`;
+  under a second a picture, one picture per photo of a folder).
+
+A third way is one more name in `_way`, its options in `add_arguments` and a function beside
+these two, registered in `_WAYS`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import glob
-import json
-import os
-import shlex
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import nst
-from nst.atomic import remove_quietly
-from nst.cli.options import (
-    DEFAULTS,
-    DEMO_INSTANT_SIZE,
-    DEMO_MODEL,
-    DEMO_STYLE_SCALE,
-    EXIT_FAILURE,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    check_output,
-    config_from_args,
-    peak_memory_mb,
-    resolve_device,
-    write_text_atomically,
+from nst.cli.options import UsageError, checkpoint_interval, number
+from nst.cli.settings import add_style_options
+from nst.optimise.config import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
+from nst.picture import DEFAULT_MAX_SIZE
+
+#: --size's default, both ways.
+SIZE_DEFAULT = (
+    f"auto: the optimisation {DEFAULT_SIZE_CPU} px on a CPU, {DEFAULT_SIZE_GPU} on a GPU; "
+    f"--model the photo's own, at most {DEFAULT_MAX_SIZE}"
 )
 
 
-class ProgressPrinter:
-    """A tqdm bar with the loss and ETA; also writes intermediate images every N iterations."""
-
-    def __init__(self, total: int, quiet: bool, save_every: int, output: Path, metadata: dict[str, Any]):
-        from tqdm import tqdm
-
-        self.bar = None if quiet else tqdm(total=total, unit="it", dynamic_ncols=True, file=sys.stderr)
-        self.save_every = save_every
-        self.output = output
-        self.metadata = metadata
-
-    def __call__(self, progress: nst.Progress) -> None:
-        if self.bar is not None:
-            if self.bar.total != progress.max_iterations:  # tiled levels add iterations
-                self.bar.total = progress.max_iterations
-            self.bar.update(progress.iteration - self.bar.n)  # a resumed run starts mid-way
-            loss = progress.losses
-            self.bar.set_postfix_str(
-                f"loss {loss.total:.4g} (content {loss.content:.3g}, style {loss.style:.3g})", refresh=False
-            )
-        if self.save_every and progress.iteration % self.save_every == 0:
-            step = self.output.with_name(
-                f"{self.output.stem}.iter{progress.iteration:05d}{self.output.suffix}"
-            )
-            nst.save_image(progress.image, step, {**self.metadata, "iteration": progress.iteration})
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("content", metavar="PHOTO", help="the photo (any image Pillow reads); with --model, also a folder")
+    p.add_argument("style", nargs="*", metavar="PAINTING",
+                   help="the painting (several: a blend, see --style-blend); none with --model")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file: .png (default), .jpg, .webp, .tif; for a folder of photos, a folder")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.add_argument("--report", metavar="PATH",
+                   help="write JSON: settings, loss history, timings, stop reason, peak memory")
+    p.add_argument("--save-every", type=number(int), default=0, metavar="N",
+                   help="also save the image every N iterations (OUT.iterNNNNN.png)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from its checkpoint OUT.ckpt (same inputs and settings)")
+    p.add_argument("--checkpoint-every", type=checkpoint_interval, default=(0, 60.0), metavar="N|Ns|Nm",
+                   help="save the run's state (OUT.ckpt) every N iterations, N seconds or N minutes, and when "
+                   "interrupted; 0: only when interrupted (default: 60s)")
+    add_style_options(p, size=SIZE_DEFAULT, before_expert=_add_model_options)
 
 
-def partial_path(output: Path) -> Path:
-    """Where an interrupted or failed run leaves its best image so far: OUT.partial.EXT."""
-    return output.with_name(f"{output.stem}.partial{output.suffix}")
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("with a style model (--model; no painting, no optimisation)")
+    g.add_argument("--model", metavar="NAME|PATH",
+                   help="paint with a trained style model: a bundled name ('nst models') or a .pt/.onnx file")
+    g.add_argument("--strength", type=number(float), default=1.0, metavar="S",
+                   help="0 gives the photo, 1 the full style (default: 1)")
 
 
-def checkpoint_path(output: Path) -> Path:
-    """Where a run keeps its state while it is unfinished: OUT.ckpt beside the output."""
-    return output.with_name(f"{output.stem}.ckpt")
+def run(args: argparse.Namespace) -> int:
+    return _WAYS[_way(args)](args)
 
 
-def resume_command(argv: Sequence[str]) -> str:
-    """The command line that continues the run started by ``nst argv``."""
-    return shlex.join(["nst", *argv] + ([] if "--resume" in argv else ["--resume"]))
+def _way(args: argparse.Namespace) -> str:
+    """Which way this command line paints: 'model' or 'optimise'."""
+    if args.model:
+        return "model"
+    if not args.style:
+        raise UsageError("give a style image (the artwork), or --model NAME for a trained style model")
+    return "optimise"
 
 
-def _check_side_files(args: argparse.Namespace, output: Path, replace: bool, resumable: bool) -> None:
-    """The files a run writes beside its output follow the output's rule: never replaced unasked."""
-    checkpoint, partial = checkpoint_path(output), partial_path(output)
-    if getattr(args, "resume", False) and not checkpoint.is_file():
-        raise nst.InputError(
-            f"nothing to resume: there is no checkpoint '{checkpoint}' (a run deletes it when it finishes)"
+def _optimise(args: argparse.Namespace) -> int:
+    from nst.cli.optimisation import optimise
+
+    content = Path(args.content)
+    if content.is_dir():
+        raise UsageError(
+            f"'{content}' is a directory, not a file: the optimisation paints one photo; a folder of photos is "
+            f"painted with a style model (--model NAME, one picture per photo into the folder -o names), or "
+            f"with paintings by 'nst batch {content} --style PAINTING -o DIR'"
         )
-    if not replace:
-        for leftover in (checkpoint, partial):
-            if leftover.exists():
-                advice = "add --resume to continue it, or " if resumable and leftover == checkpoint else ""
-                raise nst.InputError(
-                    f"'{leftover}' is left from an interrupted run: {advice}use --overwrite to start again"
-                )
-    if args.save_every and not replace:
-        pattern = f"{glob.escape(output.stem)}.iter*{glob.escape(output.suffix)}"
-        existing = sorted(output.parent.glob(pattern))
-        if existing:
-            raise nst.InputError(
-                f"'{existing[0]}' already exists (use --overwrite to replace the --save-every images)"
-            )
+    return optimise(args)
 
 
-def _same_file(a: str | Path, b: Path) -> bool:
-    try:
-        return Path(a).exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
+def _with_model(args: argparse.Namespace) -> int:
+    from nst.cli.style_model import paint
+
+    return paint(args)
 
 
-def cmd_stylize(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
-    output = Path(args.output)
-    # `nst demo` has no --resume: only `nst stylize` keeps a checkpoint.
-    resumable = hasattr(args, "resume")
-    resume = bool(getattr(args, "resume", False))
-    every, seconds = getattr(args, "checkpoint_every", (0, 0.0))
-    # A resume continues this output's own run, so its output, partial image and checkpoint are ours.
-    replace = args.overwrite or resume
-    check_output(output, replace)
-    _check_side_files(args, output, replace, resumable)
-    report = Path(args.report) if args.report else None
-    if report is not None:
-        if not report.parent.is_dir():
-            raise nst.InputError(f"report folder '{report.parent}' does not exist")
-        if report.is_dir():
-            raise nst.InputError(f"report '{report}' is a directory")
-        if report.resolve() == output.resolve():
-            raise nst.InputError(f"the report and the output are the same file '{report}'")
-        if report.exists() and not args.overwrite:
-            raise nst.InputError(f"report '{report}' already exists (use --overwrite to replace it)")
-    if args.save_every < 0:
-        raise nst.InputError(f"--save-every must be >= 0, got {args.save_every}")
-    for source in [args.content, *args.style]:
-        if _same_file(source, output):
-            raise nst.InputError(f"the output '{output}' is one of the input images")
-    # Read the inputs before any slow work, so a bad file fails in a second, not after loading VGG.
-    content = nst.image.load_pil(args.content)
-    styles = [nst.image.load_pil(s) for s in args.style]
-    device = resolve_device(args.device)
-    try:
-        nst.check_fits(config, content.size, device, styles=len(styles))
-    except nst.ResourceError as exc:
-        raise nst.InputError(str(exc)) from None
-    metadata = {
-        "settings": config.to_dict(),
-        "version": nst.__version__,
-        "content": str(args.content),
-        "style": [str(s) for s in args.style],
-        "device": device,
-    }
-    checkpoint, partial = checkpoint_path(output), partial_path(output)
-    total = sum(iterations for _, iterations in config.scale_plan(config.resolve_size(device)))
-    printer = ProgressPrinter(total, args.quiet, args.save_every, output, metadata)
-    try:
-        result = nst.transfer_style(
-            content, styles, config, callback=printer, device=device,
-            checkpoint=checkpoint if resumable else None, checkpoint_every=every,
-            checkpoint_seconds=seconds, resume=resume,
-        )  # fmt: skip
-    except nst.Interrupted as stop:
-        printer.close()
-        return _report_interrupt(stop, getattr(args, "argv", None), partial, metadata)
-    finally:
-        printer.close()
-    if result.failed:
-        # Never pass off a run that gave up as finished: its last good image is kept as partial.
-        nst.save_image(
-            result.image, partial, {**metadata, "partial": True, "stop_reason": result.stop_reason}
-        )
-        remove_quietly(checkpoint)  # resuming would meet the same fault
-        print(f"error: {result.stop_reason}; the last good image is in {partial}", file=sys.stderr)
-        return EXIT_FAILURE
-    size = result.image.size
-    metadata.update(
-        size=list(size),
-        iterations=result.iterations,
-        stop_reason=result.stop_reason,
-        final_losses=result.losses.to_dict(),
-    )
-    nst.save_image(result.image, output, metadata)
-    # The run is complete: its checkpoint, and a resumed run's partial image, are obsolete.
-    remove_quietly(checkpoint)
-    if resume:
-        remove_quietly(partial)
-    if report is not None:
-        data = result.to_report()
-        data.update(
-            content=metadata["content"],
-            style=metadata["style"],
-            device=device,
-            version=nst.__version__,
-            peak_memory_mb=peak_memory_mb(device),
-            output=str(output),
-        )
-        write_text_atomically(report, json.dumps(data, indent=2))
-    if not args.quiet:
-        for event in result.events:
-            print(f"warning: {event}", file=sys.stderr)
-        print(
-            f"wrote {output} ({size[0]}x{size[1]}) after {result.iterations} iterations in "
-            f"{result.elapsed:.1f} s: {result.stop_reason}; final loss {result.losses.total:.4g} "
-            f"(content {result.losses.content:.4g}, style {result.losses.style:.4g})",
-            file=sys.stderr,
-        )
-    return EXIT_OK
-
-
-def _report_interrupt(
-    stop: nst.Interrupted, argv: Sequence[str] | None, partial: Path, metadata: dict[str, Any]
-) -> int:
-    """Keep the best image so far and say, in one line, how to go on."""
-    parts = []
-    if stop.result is not None:
-        info = {**metadata, "partial": True, "iterations": stop.result.iterations}
-        nst.save_image(stop.result.image, partial, {**info, "stop_reason": stop.result.stop_reason})
-        parts.append(f"{stop.result.stop_reason}; best image so far in {partial}")
-    else:
-        parts.append("interrupted before the first iteration")
-    if stop.checkpoint is not None and argv is not None:
-        if stop.stale is not None and stop.checkpoint_iterations is not None:
-            parts.append(f"the checkpoint holds iteration {stop.checkpoint_iterations} ({stop.stale})")
-        parts.append(f"resume with: {resume_command(argv)}")
-    else:
-        parts.append("no checkpoint was kept, so it cannot be resumed")
-    print("; ".join(parts), file=sys.stderr)
-    return EXIT_INTERRUPTED
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Inputs every install has: matplotlib's sample photo, painted at once by a bundled style
-    model (the default) or, with --optimise, by the optimisation in a style painted here."""
-    from nst.demo import demo_content_path, painted_style
-
-    if not args.optimise:
-        from nst.cli.instant import cmd_paint
-
-        args.content, args.style = str(demo_content_path()), []
-        args.model = args.model or DEMO_MODEL
-        args.size = args.size or DEMO_INSTANT_SIZE
-        args.strength, args.tile_size = 1.0, None
-        status = cmd_paint(args)
-        if status == EXIT_OK and not args.quiet:
-            print("the finest picture: nst demo --optimise (the optimisation, minutes)", file=sys.stderr)
-        return status
-    output = Path(args.output)
-    style_path = output.with_name(f"{output.stem}-style.png")
-    check_output(output, args.overwrite)
-    check_output(style_path, args.overwrite)
-    nst.save_image(painted_style(), style_path, {"made_by": "nst demo"})
-    args.content, args.style = str(demo_content_path()), [str(style_path)]
-    given = getattr(args, "given", None)
-    if given is not None and not {"style_scale", "style_size"} & given:
-        # At the output's size the painted stars are as large as the face and swallow it; at
-        # half size they read as stars and the portrait stays recognisable (judged at 128 px).
-        args.style_scale = DEMO_STYLE_SCALE
-        given.add("style_scale")
-    if not args.quiet:
-        print(f"painting {args.content} in the style of {style_path}", file=sys.stderr)
-    return cmd_stylize(args)
-
-
-def cmd_info(args: argparse.Namespace) -> int:
-    data = nst.read_metadata(args.image)
-    if data is None:
-        raise nst.InputError(f"'{args.image}' carries no nst settings")
-    print(json.dumps(data, indent=2, sort_keys=True))
-    return EXIT_OK
-
-
-def cmd_layers(args: argparse.Namespace) -> int:
-    for name in nst.LAYER_NAMES:
-        marks = []
-        if name in DEFAULTS.content_layers:
-            marks.append("content (default)")
-        if name in DEFAULTS.style_layers:
-            marks.append("style (default)")
-        print(f"{name:9s} {', '.join(marks)}".rstrip())
-    return EXIT_OK
+_WAYS: dict[str, Callable[[argparse.Namespace], int]] = {"optimise": _optimise, "model": _with_model}

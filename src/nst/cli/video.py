@@ -14,15 +14,14 @@ from nst.cli.options import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
-    _csv,
-    _number,
     add_engine_options,
-    add_style_options,
-    config_from_args,
+    comma_list,
     engine_device,
     engine_from_args,
+    number,
     resolve_device,
 )
+from nst.cli.settings import add_style_options, config_from_args
 from nst.optimise.config import StyleConfig
 from nst.video.config import ENCODER_PRESETS, FLOW_PRESETS, VideoConfig
 
@@ -48,14 +47,16 @@ def seconds(text: str) -> float:
     return value
 
 
-def add_video_command(sub: Any) -> None:
+DESCRIPTION = (
+    "Paint a clip: 'nst video IN -o OUT --model NAME' with a style model (fast), or 'nst video IN STYLE_IMAGE "
+    "-o OUT' with the optimisation (Ruder et al. 2016; slow on a CPU). OUT: .mp4, .m4v, .mov, .mkv (H.264, "
+    "the audio copied) or .gif, .webp. A work folder OUT.work keeps finished chunks: --resume continues a "
+    "killed run."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     d = VideoConfig()
-    p = sub.add_parser(
-        "video", help="paint a video clip without flicker (a style model, or the optimisation)",
-        description="Paint a clip: 'nst video IN -o OUT --model NAME' with a style model (fast), or "
-        "'nst video IN STYLE_IMAGE -o OUT' with the optimisation (Ruder et al. 2016; slow on a CPU). "
-        "OUT: .mp4, .m4v, .mov, .mkv (H.264, the audio copied) or .gif, .webp. A work folder OUT.work "
-        "keeps finished chunks: --resume continues a killed run.")
     p.add_argument("input", help="the clip: a video file PyAV reads, or an animated GIF/WebP")
     p.add_argument("style", nargs="*", help="style image(s) for the optimisation; none with --model")
     p.add_argument("-o", "--output", required=True, help="output: .mp4, .m4v, .mov, .mkv, .gif or .webp")
@@ -63,38 +64,37 @@ def add_video_command(sub: Any) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUT.work")
     v = p.add_argument_group("video (defaults: nst.VideoConfig)")
     v.add_argument("--model", metavar="NAME|PATH", help="a style model: a bundled name ('nst models') or .pt/.onnx")
-    v.add_argument("--strength", type=_number(float), default=d.strength,
+    v.add_argument("--strength", type=number(float), default=d.strength, metavar="S",
                    help=f"with --model: 0 gives the photo, 1 the full style (default: {d.strength:g})")
-    v.add_argument("--consistency", type=_number(float), default=d.consistency,
+    v.add_argument("--consistency", type=number(float), default=d.consistency,
                    help=f"with --model: share of the previous painted frame, moved by the optical flow, blended "
                    f"into each frame; 0: independent frames (default: {d.consistency:g}). "
                    "With a style image, 0 paints independent frames")
     v.add_argument("--start", type=seconds, default=d.start, help="start at this time: seconds or [hh:]mm:ss (default: 0)")
     v.add_argument("--duration", type=seconds, default=d.duration, help="paint this long (default: to the end)")
-    v.add_argument("--fps", type=_number(float), default=d.fps,
+    v.add_argument("--fps", type=number(float), default=d.fps,
                    help="resample to this frame rate (default: the source's frames and timestamps)")
-    v.add_argument("--crf", type=_number(int), default=d.crf,
+    v.add_argument("--crf", type=number(int), default=d.crf,
                    help=f"H.264 quality, 0 (lossless) to 51 (default: {d.crf})")
     v.add_argument("--encoder-preset", choices=ENCODER_PRESETS, default=d.encoder_preset,
                    help=f"x264's speed preset (default: {d.encoder_preset})")
     v.add_argument("--flow-preset", choices=FLOW_PRESETS, default=d.flow_preset,
                    help=f"OpenCV DIS optical flow preset (default: {d.flow_preset})")
-    v.add_argument("--flow-scale", type=_number(float), default=d.flow_scale,
+    v.add_argument("--flow-scale", type=number(float), default=d.flow_scale,
                    help=f"compute the flow at this fraction of the frame size (default: {d.flow_scale:g})")
-    v.add_argument("--chunk-frames", type=_number(int), default=d.chunk_frames,
+    v.add_argument("--chunk-frames", type=number(int), default=d.chunk_frames,
                    help=f"with --model: frames per resumable chunk (default: {d.chunk_frames})")
     o = p.add_argument_group("video optimisation (with a style image)")
-    o.add_argument("--temporal-weight", type=_number(float), default=d.temporal_weight,
+    o.add_argument("--temporal-weight", type=number(float), default=d.temporal_weight,
                    help=f"weight of the temporal loss (default: {d.temporal_weight:g})")
-    o.add_argument("--frame-iterations", type=_number(int), default=d.frame_iterations,
+    o.add_argument("--frame-iterations", type=number(int), default=d.frame_iterations,
                    help=f"most iterations of each frame after the first (default: {d.frame_iterations})")
-    o.add_argument("--long-term", type=_csv(int, "--long-term"), default=d.long_term, metavar="J,..",
+    o.add_argument("--long-term", type=comma_list(int, "--long-term"), default=d.long_term, metavar="J,..",
                    help="hold each frame to these earlier frames, e.g. 1,2,4 (default: 1: the previous only)")
-    o.add_argument("--optimise-chunk-frames", type=_number(int), default=d.optimise_chunk_frames,
+    o.add_argument("--optimise-chunk-frames", type=number(int), default=d.optimise_chunk_frames,
                    help=f"frames per resumable chunk (default: {d.optimise_chunk_frames})")
     add_engine_options(p, unit="frame")
-    add_style_options(p)
-    p.set_defaults(run=cmd_video)
+    add_style_options(p, size="auto: the clip's own")
 
 
 def video_config(args: argparse.Namespace) -> VideoConfig:
@@ -129,7 +129,7 @@ def _engine(args: argparse.Namespace) -> Any:
     return None if engine.name == "local" and engine.jobs == 1 else engine
 
 
-def cmd_video(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     _checked(args)
     import nst
 

@@ -14,29 +14,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from nst.errors import InputError
-from nst.optimise.config import StyleConfig
+from nst.optimise.config import StyleConfig, setting
 
 _STYLE = StyleConfig()
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Settings of one training run of an image transformation network."""
+    """Settings of one training run of an image transformation network. A field made with `setting`
+    is an option of `nst train`; the others are fixed (the losses' layers, pooling, weights)."""
 
     # Coarse-to-fine training: `iterations[i]` steps on `sizes[i]` px square crops. The network
     # learns colours and strokes at the cheap small size (a step at 128 px costs about a quarter
     # of one at 256 px) and fine detail at the last. Johnson et al.: 40,000 steps at 256 px.
-    sizes: tuple[int, ...] = (128, 256)
-    iterations: tuple[int, ...] = (1200, 300)
-    batch_size: int = 4
+    sizes: tuple[int, ...] = setting(
+        (128, 256), "crop size of each training stage in px, coarse to fine", group="basic", metavar="N,.."
+    )
+    iterations: tuple[int, ...] = setting((1200, 300), "steps of each stage", group="basic", metavar="N,..")
+    batch_size: int = setting(4, "photos in each step", metavar="N")
     # Adam, as Johnson et al.
-    lr: float = 1e-3
+    lr: float = setting(1e-3, "Adam's step size", metavar="X")
     # The losses: nst's calibrated alpha, layers and total variation (StyleConfig), so a model
     # aims at the picture the optimisation paints. Beta is the paper's 1e4, as the shipped models
     # were trained, not StyleConfig's: its larger beta serves max pooling and the optimisation's
     # pyramid, and with average pooling 5e4 painted over the photo's detail (docs/instant.md).
-    content_weight: float = _STYLE.content_weight
-    style_weight: float = 1e4
+    content_weight: float = setting(
+        _STYLE.content_weight, "alpha, weight of the content loss", group="basic", metavar="A"
+    )
+    style_weight: float = setting(1e4, "beta, weight of the style loss", group="basic", metavar="B")
     # Deviation: conv2_2 besides the paper's conv4_2. An optimisation starts from the photo and
     # keeps its edges; a network paints from nothing, and with conv4_2 alone it kept the layout
     # but lost faces and windows (Johnson et al. use relu2_2 alone).
@@ -46,26 +51,36 @@ class TrainConfig:
     # (their fine-tunings set their own weights). Not StyleConfig's: its layer weights serve a
     # coarse-to-fine optimisation (conv5_1 off at the coarse levels, issue 12), which a network
     # trained at one scale does not have; its "blur" pooling has not been tried for training.
-    style_layer_weights: tuple[float, ...] | None = None
-    tv_weight: float = _STYLE.tv_weight
+    style_layer_weights: tuple[float, ...] | None = setting(
+        None,
+        "a weight per style layer, conv1_1 to conv5_1: more on the first paints more brush texture "
+        "without the deep layers' objects",
+        metavar="W1,...,W5", shown="1 each",
+    )
+    tv_weight: float = setting(_STYLE.tv_weight, "total-variation smoothing weight", metavar="W")
     pooling: str = "avg"
     weights: str = _STYLE.weights
     # The painting's longest side in px when its Gram matrices are taken: sets the size of the
     # brush strokes the model paints, in pixels of its output. 512: strokes as in a 512 px
     # rendition of the painting, the size the models are mostly applied at.
-    style_size: int = 512
+    style_size: int = setting(
+        512, "the painting's longest side in px for its Gram matrices: sets the stroke size", group="basic",
+        metavar="N",
+    )
     # Network width: channels of the first layer (Johnson et al.: 32). 16 paints a 512 px picture
     # about four times faster on a CPU (docs/instant.md), 1.7 MB of weights instead of 6.7 MB.
-    width: int = 16
-    residual_blocks: int = 5
-    seed: int = 0
+    width: int = setting(16, "channels of the network's first layer (Johnson et al.: 32)", metavar="N")
+    residual_blocks: int = setting(5, "residual blocks at a quarter of the resolution", metavar="N")
+    seed: int = setting(0, "random seed", metavar="N")
     # bfloat16 autocast for the VGG loss network and the model on CPUs that support it (about
     # 1.9x faster there); Gram matrices and losses stay in float32. "fp32" turns it off.
-    precision: str = "bf16"
+    precision: str = setting(
+        "bf16", "bf16 autocast where the CPU or GPU supports it, or fp32", choices=("bf16", "fp32")
+    )
     # At least this many readable photos are needed (fewer would overfit a few pictures).
     min_photos: int = 8
     # A preview of the model on a fixed photo every this many steps (0: none).
-    preview_every: int = 200
+    preview_every: int = setting(200, "write MODEL-preview.png every N steps; 0: never", metavar="N")
     # Save the training state for --resume every this many seconds.
     checkpoint_seconds: float = 60.0
 

@@ -59,6 +59,8 @@ MODEL_INIT_PREFIX = "model:"
 #: Longest side when the caller gives no size: 512 px with a GPU, 128 px on the CPU (spec).
 DEFAULT_SIZE_GPU = 512
 DEFAULT_SIZE_CPU = 128
+#: The largest longest side accepted.
+MAX_SIZE = 16384
 
 
 #: Named sets of settings, from fastest to best-looking. Chosen from measurements in
@@ -90,13 +92,45 @@ PRESET_SUMMARIES: dict[str, str] = {
 }
 
 
+#: The groups a setting's option is shown in: what a user needs first, then the rest.
+SETTING_GROUPS = ("basic", "expert")
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    group: str = "expert",
+    metavar: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    shown: str | None = None,
+    empty: str | None = None,
+) -> Any:
+    """A dataclass field that says what it is, for the command line's option ``--field-name``
+    (nst.cli.settings makes the option from it; its type comes from the field's annotation).
+
+    ``help``: one line, without the default; ``group``: one of `SETTING_GROUPS`; ``metavar`` and
+    ``choices`` as argparse's; ``shown``: the default as the help says it (else the default
+    itself; "" says none); ``empty``: the word that gives an empty list of layers.
+    """
+    if group not in SETTING_GROUPS:
+        raise ValueError(f"group must be one of {SETTING_GROUPS}, got {group!r}")
+    metadata = {"help": help, "group": group, "metavar": metavar, "choices": choices, "shown": shown, "empty": empty}
+    return dataclasses.field(default=default, metadata={k: v for k, v in metadata.items() if v is not None})
+
+
 @dataclass(frozen=True)
 class StyleConfig:
-    """Settings of one stylization. Every default is the paper's unless its comment says why not."""
+    """Settings of one stylization: nst's defaults. Each default that deviates from the paper says why
+    in its comment (README "Deviations from the paper"); `StyleConfig.preset("paper")` is the paper's
+    method."""
 
     # Longest side of the output in pixels. None: 512 on a GPU, 128 on the CPU (resolved by
     # `resolve_size`), because 1000 L-BFGS iterations at 512 px take about 40 minutes on 2 cores.
-    size: int | None = None
+    size: int | None = setting(
+        None, "longest side of the output in px",
+        group="basic", metavar="N", shown=f"auto: {DEFAULT_SIZE_CPU} on a CPU, {DEFAULT_SIZE_GPU} on a GPU",
+    )
     # alpha and beta of the paper's total loss alpha * L_content + beta * L_style. Deviation:
     # beta 7e4, not 1e4: max pooling (below) needs about three times the paper's beta for as much
     # of the painting (docs/quality.md "The grid, fourth session"); the Laplacian term (below)
@@ -104,23 +138,55 @@ class StyleConfig:
     # focal points out (`salient_quantile`): with those, brad_pitt x The Scream needs 7e4 to carry
     # as much of the painting as before issue 12 (docs/quality.md "The defaults chosen (eleventh
     # session)").
-    content_weight: float = 1.0
-    style_weight: float = 7e4
-    content_layers: tuple[str, ...] = PAPER_CONTENT_LAYERS
-    style_layers: tuple[str, ...] = PAPER_STYLE_LAYERS
+    content_weight: float = setting(
+        1.0,
+        "alpha, weight of the content loss: more keeps more of the photo",
+        group="basic", metavar="A",
+    )
+    style_weight: float = setting(
+        7e4,
+        "beta, weight of the style loss: more paints more of the painting",
+        group="basic", metavar="B",
+    )
+    content_layers: tuple[str, ...] = setting(
+        PAPER_CONTENT_LAYERS,
+        "VGG layers whose features the output must match ('nst layers' lists them)",
+        metavar="L,..",
+    )
+    style_layers: tuple[str, ...] = setting(
+        PAPER_STYLE_LAYERS,
+        "VGG layers whose Gram matrices the output must match",
+        metavar="L,..",
+    )
     # w_l of the paper, one per layer; None means 1 for every layer (the paper's choice).
-    content_layer_weights: tuple[float, ...] | None = None
-    style_layer_weights: tuple[float, ...] | None = None
+    content_layer_weights: tuple[float, ...] | None = setting(
+        None,
+        "one weight per content layer",
+        metavar="W,..", shown="all 1",
+    )
+    style_layer_weights: tuple[float, ...] | None = setting(
+        None,
+        "one weight per style layer (see --stroke-weight)",
+        metavar="W,..", shown="all 1",
+    )
     # Deviation (issue 12, docs/quality.md): the style layers other than the final-only ones
     # (conv1_1-conv4_1: colour, strokes, texture) weigh this many times their w_l; conv5_1, which
     # sees a painting's objects whole, keeps its w_l and acts at the final level only. With the
     # coarse levels' content boost this keeps the photo's layout and carries more brushwork.
-    stroke_weight: float = 3.0
+    stroke_weight: float = setting(
+        3.0,
+        "multiplies the weights of the style layers that are not final-only",
+        metavar="X",
+    )
     # Deviation: total variation is not in the paper (0 restores its objective, as the "paper"
     # preset does). A little of it takes away the pixel-scale speckle the style loss leaves in
     # flat regions (fine-texture energy 0.94 -> 0.56 of the painting's on brad_pitt x the_scream)
     # while the style and content losses move by 1-4% (bench/grain.py, docs/gallery.md).
-    tv_weight: float = 0.01
+    tv_weight: float = setting(
+        0.01,
+        "total-variation smoothing against pixel-scale speckle",
+        metavar="W",
+    )
     # Deviation: a Laplacian term (Li et al. 2017, "Laplacian-Steered Neural Style Transfer"):
     # the squared difference between the Laplacians of the picture's and the photo's luminance,
     # both averaged down to about `laplacian_size` px on the longest side. It holds outlines (a
@@ -132,8 +198,16 @@ class StyleConfig:
     # sky; 64 px does not. 0.02 since the subject weight (below) gives the background less
     # content weight: at 0.01 brad_pitt's plain backdrop took Escher's and Great Wave's texture
     # and kept less of the photo than the paper's method. 0 turns it off (the paper has none).
-    laplacian_weight: float = 0.02
-    laplacian_size: int = 64
+    laplacian_weight: float = setting(
+        0.02,
+        "weight of the Laplacian term that keeps the photo's outlines in place",
+        metavar="W",
+    )
+    laplacian_size: int = setting(
+        64,
+        "px the Laplacian term averages the pictures down to: smaller keeps only large outlines",
+        metavar="N",
+    )
     # Deviation: VGG's own max pooling, not the paper's average pooling ("improves the gradient
     # flow and one obtains slightly more appealing results", Gatys et al.). Measured on the quality
     # panel, average pooling is what lets conv5_1 paint a lattice of dots over flat areas (a wall,
@@ -141,65 +215,124 @@ class StyleConfig:
     # coarse content boost of 32, more of the photo and of the painting than the third session's
     # average-pooling defaults; beta is 5e4 since the Laplacian term). Issue 12, docs/quality.md
     # "The grid, fourth session".
-    pooling: str = "max"
-    optimizer: str = "lbfgs"
+    pooling: str = setting(
+        "max",
+        "VGG pooling: max is VGG's own; avg paints dots on flat areas; blur: an anti-aliased avg",
+        choices=POOLINGS,
+    )
+    optimizer: str = setting("lbfgs", "L-BFGS (the paper's) or Adam (see --lr)", choices=OPTIMIZERS)
     # Upper bound; the loop stops earlier on convergence (see `tolerance`).
-    iterations: int = 1000
+    iterations: int = setting(
+        1000,
+        "most iterations at each size; each stops earlier when converged",
+        group="basic", metavar="N",
+    )
     # Adam's step size, in [0, 1] pixel units. Ignored by L-BFGS.
-    lr: float = 0.02
+    lr: float = setting(0.02, "Adam's step size, in [0,1] pixel units", metavar="X")
     # Deviation: the paper starts from white noise. Starting from the content image reaches the
     # same kind of optimum in far fewer iterations and is deterministic; "noise" is still there.
     # "model:NAME" starts from a style model's picture of the photo (docs/instant.md measures it).
-    init: str = "content"
-    seed: int = 0
+    init: str = setting(
+        "content",
+        "the starting picture: the photo, noise (the paper's), a style model's picture or an image",
+        group="basic", metavar="content|noise|model:NAME|PATH",
+    )
+    seed: int = setting(0, "random seed (of --init noise)", group="basic", metavar="N")
     # Early stop: converged when the total loss fell by less than this fraction over the last
     # `patience` iterations.
-    tolerance: float = 1e-3
-    patience: int = 20
+    tolerance: float = setting(
+        1e-3,
+        "converged when the loss fell less than this fraction in --patience iterations; 0: never",
+        metavar="X",
+    )
+    patience: int = setting(20, "iterations over which --tolerance is measured", metavar="N")
     # L-BFGS memory (torch's default is 100; 50 is what most Gatys implementations use).
-    history_size: int = 50
+    history_size: int = setting(50, "L-BFGS memory: how many past steps shape the next", metavar="N")
     # "vgg19-caffe" (embedded original weights), "vgg19-torchvision", or a path to a weights file.
-    weights: str = "vgg19-caffe"
+    weights: str = setting(
+        "vgg19-caffe",
+        "VGG-19 weights: vgg19-caffe (built in), vgg19-torchvision (downloaded once) or a file",
+        metavar="NAME|PATH",
+    )
     # Coarse-to-fine synthesis (Gatys et al. 2017, "Controlling Perceptual Factors"): optimise at
     # `scales` sizes, each `scale_ratio` times the last, ending at `size`; every result is upsampled
     # as the next start. 1 is the paper's single scale. Deviation: None (the default) chooses a
     # ladder whose coarsest level is about 128 px (`AUTO_COARSEST_SIZE`): coarse to fine lays out
     # large structures better and takes an eighth of the time of a plain 1000-iteration loop
     # (docs/performance.md).
-    scales: int | None = None
-    scale_ratio: float = 2**0.5
+    scales: int | None = setting(
+        None,
+        "coarse-to-fine levels ending at --size; 1: one size",
+        metavar="N", shown=f"auto, a ladder from about {AUTO_COARSEST_SIZE} px",
+    )
+    scale_ratio: float = setting(
+        2**0.5,
+        "size ratio between levels",
+        metavar="R", shown="1.414, the square root of 2",
+    )
     # Iterations at each scale, coarsest first. None: with one scale, `iterations`; with several,
     # AUTO_SCALE_ITERATIONS from the coarsest level up (each capped at `iterations`).
-    scale_iterations: tuple[int, ...] | None = None
+    scale_iterations: tuple[int, ...] | None = setting(
+        None,
+        "iterations at each level, coarsest first; needs --scales",
+        metavar="N,..", shown=f"auto: {', '.join(map(str, AUTO_SCALE_ITERATIONS))}, then {AUTO_LATER_ITERATIONS}",
+    )
     # Style image size: `style_size` px on its longest side, else `style_scale` times the output's
     # longest side. Smaller style images give smaller brush strokes.
-    style_scale: float = 1.0
-    style_size: int | None = None
+    style_scale: float = setting(
+        1.0,
+        "the painting's size relative to the output: smaller paints finer strokes",
+        group="basic", metavar="F",
+    )
+    style_size: int | None = setting(
+        None,
+        "the painting's longest side in px (instead of --style-scale)",
+        metavar="N", shown="from --style-scale",
+    )
     # Style image size at the coarser pyramid levels. "level": sized like each level's output, so
     # at a 91 px level the deepest layers see the painting's objects (a face) whole and copy them.
     # Deviation, "final": every level sees the painting at the final level's size, so coarse
     # levels match the statistics of strokes, not of objects (issue 12, docs/quality.md).
-    coarse_style: str = "final"
+    coarse_style: str = setting(
+        "final",
+        "the painting's size at coarser levels: shrinking with them, or the final level's",
+        choices=COARSE_STYLE_MODES,
+    )
     # Content weight at the coarsest pyramid level, as a multiple of `content_weight`; the
     # multiple falls geometrically to 1 at the final level. Deviation, 32: holds the photo's
     # layout while the composition forms (coarse levels) and leaves the final balance the
     # configured one (4 still let Picasso's eyes into Tübingen; with average pooling and beta 1e4
     # 16 was best and 64 lost style; with max pooling and beta 3e4, 32 keeps brad_pitt's face and
     # no eye in Hoover Tower's sky; docs/quality.md).
-    coarse_content_boost: float = 32.0
+    coarse_content_boost: float = setting(
+        32.0,
+        "content weight at the coarsest level, times --content-weight; falls to 1 at the final level",
+        metavar="X",
+    )
     # Style layers that act at the final pyramid level only (weight 0 below it). Deviation: the
     # coarse levels settle the layout, and there conv5_1, which sees a painting's objects whole,
     # painted Picasso's face over Tübingen; at the final level it only adds large strokes to a
     # layout that is already the photo's (issue 12, docs/quality.md). () for none.
-    final_only_style_layers: tuple[str, ...] = ("conv5_1",)
+    final_only_style_layers: tuple[str, ...] = setting(
+        ("conv5_1",),
+        "style layers used at the final level only",
+        metavar="L,..|none", empty="none",
+    )
     # Deviation: each pyramid level starts from the last one's picture upsampled; True adds the photo's
     # detail that the smaller level could not hold (its Laplacian band), so the finer level
     # starts from the photo's edges and windows, not from a blur the style fills with its own.
-    level_detail: bool = True
+    level_detail: bool = setting(
+        True,
+        "start each level with the photo's detail the smaller level could not hold",
+    )
     # "gram" (the paper's) or "wasserstein": the squared Wasserstein-2 distance between Gaussian
     # fits of the features (mean and covariance; crowsonkb's style-transfer-pytorch), which
     # matches statistics rather than exact Gram matrices.
-    style_loss: str = "gram"
+    style_loss: str = setting(
+        "gram",
+        "gram (the paper's) or wasserstein (W2 distance of Gaussian fits; not with --mask)",
+        choices=STYLE_LOSSES,
+    )
     # Deviation: style statistics without the painting's focal points. In `salient_layers`, the
     # painting's positions whose feature norm is above this quantile of the layer's norms are
     # left out of its Gram matrix (the rest scaled to the painting's full strength). A portrait's
@@ -210,8 +343,17 @@ class StyleConfig:
     # sees the painting's objects whole, loses its strongest fifth, conv4_1 its strongest tenth;
     # at 0.8 on conv4_1 too every pair lost more of the painting's style, at 0.9 on both the
     # belfry read as a face again (docs/quality.md "The defaults chosen (eighth session)").
-    salient_quantile: float | tuple[float, ...] = (0.9, 0.8)
-    salient_layers: tuple[str, ...] = ("conv4_1", "conv5_1")
+    salient_quantile: float | tuple[float, ...] = setting(
+        (0.9, 0.8),
+        "leave the painting's strongest positions above this quantile (a portrait's eyes) out of its "
+        "style: one, or one per --salient-layers; 1 keeps all",
+        metavar="Q[,Q]",
+    )
+    salient_layers: tuple[str, ...] = setting(
+        ("conv4_1", "conv5_1"),
+        "style layers --salient-quantile acts on",
+        metavar="L,..|none", empty="none",
+    )
     # Deviation: the content loss weighs each position of the photo by the photo's own salience,
     # so its subject holds against the painting while the rest takes the painting's strokes. The
     # salience is the norm of the photo's `subject_layer` features (which respond most to a face,
@@ -222,23 +364,48 @@ class StyleConfig:
     # them, 30 a little more by the measure and the same to the eye, with less of the backdrop
     # (issue 12, docs/quality.md "The defaults chosen (eleventh session)").
     # 1: every position alike (the paper's).
-    subject_weight: float = 10.0
-    subject_layer: str = "conv5_1"
+    subject_weight: float = setting(
+        10.0,
+        "the content loss weighs the photo's subject (its most salient positions) up to X times the rest",
+        metavar="X",
+    )
+    subject_layer: str = setting(
+        "conv5_1",
+        "VGG layer whose response strength is the photo's salience",
+        metavar="L",
+    )
     # Padding of the network's convolutions: "zeros" (VGG's, the paper's) or "reflect"/"replicate",
     # which give the border no dark frame to react to.
-    padding: str = "zeros"
+    padding: str = setting("zeros", "padding of VGG's convolutions (zeros is VGG's own)", choices=PADDINGS)
     # One weight per style image when several are given (normalised to sum 1); None: equal.
-    style_blend: tuple[float, ...] | None = None
+    style_blend: tuple[float, ...] | None = setting(
+        None,
+        "weights of several paintings, e.g. 0.7,0.3",
+        group="basic", metavar="W,..", shown="equal",
+    )
     # "none", "luminance" (transfer luminance only, keep the photo's colours) or "histogram"
     # (give the style image the photo's colour statistics first); Gatys et al. 2016.
-    preserve_color: str = "none"
+    preserve_color: str = setting(
+        "none",
+        "keep the photo's colours: paint luminance only, or give the painting the photo's colours first",
+        group="basic", choices=PRESERVE_COLOR_MODES,
+    )
     # Spatial control (Gatys et al. 2017): a mask image the photo's shape whose white, red, green,
     # blue, yellow, cyan and magenta parts take the 1st, 2nd, ... style; black keeps the photo.
-    mask: str | None = None
+    mask: str | None = setting(
+        None,
+        "spatial control: white, red, green, blue, yellow, cyan, magenta parts take the 1st, 2nd, ... "
+        "painting; black keeps the photo",
+        metavar="MASK.png", shown="",
+    )
     # Levels whose longest side exceeds `tile_size` are optimised in overlapping tiles of that
     # size, so memory stays bounded at any size. None: tile only above AUTO_TILE_ABOVE px (a
     # whole 2048 px level needs about 17 GB), in 1024 px tiles.
-    tile_size: int | None = None
+    tile_size: int | None = setting(
+        None,
+        "optimise levels larger than N px in overlapping tiles (bounded memory)",
+        metavar="N", shown=f"auto, {AUTO_TILE_SIZE} px tiles above {AUTO_TILE_ABOVE} px",
+    )
 
     @property
     def init_model(self) -> str | None:
@@ -406,14 +573,20 @@ def _layer_weights(name: str, weights: tuple[float, ...] | None, layers: tuple[s
         _finite_number(name, w)
 
 
+def check_size(size: Any) -> None:
+    """Refuse a longest side no picture can have: the one message for a bad size, whichever way the
+    picture is painted (the optimisation, a style model, a video)."""
+    _positive_int("size", size, maximum=MAX_SIZE)
+    if size < 16:
+        raise InputError(f"size must be at least 16 px, got {size}")
+
+
 def validate(config: StyleConfig) -> None:
     """Raise `InputError` naming the first setting that makes no sense."""
     from nst.vgg.layers import check_layer_names
 
     if config.size is not None:
-        _positive_int("size", config.size, maximum=16384)
-        if config.size < 16:
-            raise InputError(f"size must be at least 16 px, got {config.size}")
+        check_size(config.size)
     _finite_number("content_weight", config.content_weight)
     _finite_number("style_weight", config.style_weight)
     _finite_number("tv_weight", config.tv_weight)

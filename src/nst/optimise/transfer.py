@@ -171,7 +171,8 @@ def transfer_style(
     Args:
         content: path, PIL image or (1, 3, H, W) RGB tensor in [0, 1].
         style: one such source, or a sequence of them (weighted by ``config.style_blend``).
-        config: settings; `StyleConfig()` (the paper's) when None.
+        config: settings; None: nst's defaults, `StyleConfig()` (coarse to fine, with the deviations
+            README "Deviations from the paper" lists); `StyleConfig.preset("paper")` is the paper's.
         callback: called after every iteration with a `Progress`; return True to stop early.
         device: where to compute ("cpu", "cuda", "mps"); the CPU when None.
         extractor: a prebuilt `build_extractor(config, device)` to reuse across many calls.

@@ -1,4 +1,5 @@
-"""`nst sweep` and `nst grid`: argument parsing, checks before any work, and the progress bar."""
+"""What `nst sweep` and `nst grid` share: their output and engine options, and running an
+experiment with one progress bar over all its cells."""
 
 from __future__ import annotations
 
@@ -7,16 +8,10 @@ import dataclasses
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from nst.cli.options import (
-    EXIT_OK,
-    add_engine_options,
-    add_style_options,
-    config_from_args,
-    engine_device,
-    engine_from_args,
-)
+from nst.cli.options import EXIT_OK, add_engine_options, engine_device, engine_from_args
+from nst.cli.settings import add_style_options
 from nst.errors import InputError
 from nst.optimise.config import StyleConfig
 
@@ -25,7 +20,8 @@ if TYPE_CHECKING:  # the experiments package loads when a sweep or grid runs, no
     from nst.experiments import runner
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def add_experiment_options(p: argparse.ArgumentParser) -> None:
+    """-o DIR, where the cells run, and the style settings every cell starts from."""
     p.add_argument(
         "-o", "--output", required=True, metavar="DIR", help="experiment folder (created; rerun to resume)"
     )
@@ -33,66 +29,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_style_options(p)
 
 
-def add_commands(sub: Any, only: str | None = None) -> None:
-    """Add `sweep` and `grid` (or ``only`` one of them) to the `nst` subcommands."""
-    if only in (None, "sweep"):
-        _add_sweep(sub)
-    if only in (None, "grid"):
-        _add_grid(sub)
-
-
-def _add_sweep(sub: Any) -> None:
-    p = sub.add_parser(
-        "sweep",
-        help="one photo and one artwork, with settings varied (e.g. the paper's style weights)",
-        description="Stylize CONTENT in the style of STYLE once per combination of the --param values; "
-        "write the images, manifest.json, a contact sheet and a loss plot to DIR.",
-    )
-    p.add_argument("content", help="the photo")
-    p.add_argument("style", help="the artwork")
-    p.add_argument(
-        "--param",
-        action="append",
-        required=True,
-        metavar="NAME=V1,V2,...",
-        help="a setting (any of 'nst stylize's, e.g. style_weight) and the values to try; several "
-        "--param give every combination; join a list value's items with '+' (style_layers=conv1_1+conv2_1)",
-    )
-    _common(p)
-    p.set_defaults(run=cmd_sweep)
-
-
-def _add_grid(sub: Any) -> None:
-    p = sub.add_parser(
-        "grid",
-        help="every photo in every artwork's style, side by side",
-        description="Stylize each --content image in each --style; write the images, manifest.json, "
-        "a contact sheet and a loss plot to DIR.",
-    )
-    p.add_argument("--content", nargs="+", required=True, metavar="IMAGE", help="photos (the rows)")
-    p.add_argument("--style", nargs="+", required=True, metavar="IMAGE", help="artworks (the columns)")
-    _common(p)
-    p.set_defaults(run=cmd_grid)
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    base = config_from_args(args)
-    from nst.experiments import plan as planning
-    from nst.experiments.params import parse_params
-
-    params = parse_params(args.param)
-    experiment = planning.sweep(args.content, args.style, base, params)
-    return _run(args, experiment)
-
-
-def cmd_grid(args: argparse.Namespace) -> int:
-    from nst.experiments import plan as planning
-
-    experiment = planning.grid(args.content, args.style, config_from_args(args))
-    return _run(args, experiment)
-
-
-def _run(args: argparse.Namespace, experiment: planning.Experiment) -> int:
+def run_experiment(args: argparse.Namespace, experiment: planning.Experiment) -> int:
+    """Run (or resume) ``experiment`` into ``args.output`` with a progress bar; say what was done."""
     try:
         import matplotlib  # noqa: F401  (the loss plot needs it; say so now, not after the run)
     except ImportError:
@@ -183,12 +121,13 @@ def _command(args: argparse.Namespace) -> str:
                                                                    "ray_address", "task_cpus", "task_gpus"}
     for name in sorted(given & options):
         value = getattr(args, name, None)
+        option = f"--{name.replace('_', '-')}"
         if value is None:
             continue
-        shown = ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
-        words += [f"--{name.replace('_', '-')}", shown]
+        if isinstance(value, bool):  # --level-detail / --no-level-detail
+            words.append(option if value else f"--no-{option[2:]}")
+            continue
+        shown = (",".join(str(v) for v in value) or "none") if isinstance(value, tuple) else str(value)
+        words += [option, shown]
     words += ["-o", args.output]
     return shlex.join(words)
-
-
-__all__ = ["add_commands", "cmd_grid", "cmd_sweep"]

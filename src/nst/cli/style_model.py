@@ -1,0 +1,166 @@
+"""Painting with a trained style model from the command line (`nst stylize --model`, `nst demo`).
+
+It runs on onnxruntime for bundled and exported models and never imports torch, so a 512 px
+picture is painted in well under a second from the shell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from nst.cli.options import (
+    EXIT_OK,
+    EXIT_USAGE,
+    IMAGE_SUFFIXES,
+    check_output,
+    resolve_device,
+    write_text_atomically,
+)
+from nst.errors import InputError
+from nst.optimise.config import check_size
+
+#: Options of `nst stylize` that mean something to a style model; any other is refused with it.
+MODEL_OPTIONS = {"model", "strength", "size", "preserve_color", "device", "output", "overwrite", "quiet",
+                 "tile_size", "report"}
+
+
+def _checked_model_args(args: argparse.Namespace) -> None:
+    given = getattr(args, "given", set()) or set()
+    foreign = sorted(given - MODEL_OPTIONS)
+    if foreign:
+        raise InputError(f"--{foreign[0].replace('_', '-')} applies to the optimisation, not to --model")
+    if args.style:
+        raise InputError("with --model, give no style image (the model is the style)")
+    if args.preserve_color not in ("none", "luminance"):
+        raise InputError(f"--preserve-color {args.preserve_color} is not available with --model (none or luminance)")
+    if not 0.0 <= args.strength <= 1.0:
+        raise InputError(f"--strength must be between 0 and 1, got {args.strength:g}")
+    if args.size is not None:
+        check_size(args.size)  # as the optimisation says it
+
+
+def paint(args: argparse.Namespace) -> int:
+    """``nst stylize PHOTO|FOLDER --model NAME -o OUT|FOLDER`` (and `nst demo`): one picture, or one
+    picture per photo of a folder into a folder."""
+    _checked_model_args(args)
+    from nst.image import load_pil, save_image
+    from nst.models.loader import load_style_model
+    from nst.picture import DEFAULT_MAX_SIZE
+
+    source, output = Path(args.content), Path(args.output)
+    jobs = _paint_jobs(source, output, args.overwrite)
+    # Every picture is written atomically before this returns, and nothing else is held open:
+    # the `nst` command may exit without the interpreter's teardown (nst.cli.entry).
+    args.nothing_left_to_clean = True
+    device = "cpu" if args.device in ("auto", "cpu") else resolve_device(args.device)
+    if args.device == "auto":
+        device = _auto_device_for_models()
+    started = time.perf_counter()
+    model = load_style_model(args.model, device=device)
+    loaded = time.perf_counter()
+    painted, skipped = [], []
+    bar = None
+    if len(jobs) > 1 and not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), unit="photo", dynamic_ncols=True, file=sys.stderr)
+    for photo_path, out_path in jobs:
+        try:
+            photo = load_pil(photo_path, at_least=args.size or DEFAULT_MAX_SIZE)
+        except InputError as exc:
+            if len(jobs) == 1:
+                raise
+            skipped.append(f"{photo_path.name}: {exc}")
+            if bar is not None:
+                bar.update(1)
+            continue
+        t0 = time.perf_counter()
+        picture = model.paint(photo, args.size, args.strength, args.preserve_color,
+                              tile_size=getattr(args, "tile_size", None))
+        metadata = {
+            "model": model.card.name, "painting": model.card.painting, "photo": str(photo_path),
+            "settings": {"size": args.size, "strength": args.strength, "preserve_color": args.preserve_color},
+            "size": list(picture.size), "version": _version(), "engine": type(model).__name__,
+        }
+        save_image(picture, out_path, metadata, fast=True)
+        painted.append({"photo": str(photo_path), "output": str(out_path), "size": list(picture.size),
+                        "seconds": round(time.perf_counter() - t0, 4)})
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    total = time.perf_counter() - started
+    if args.report:
+        write_text_atomically(Path(args.report), json.dumps(
+            {"model": model.card.to_dict(), "engine": type(model).__name__, "load_seconds": round(loaded - started, 4),
+             "seconds": round(total, 4), "painted": painted, "skipped": skipped}, indent=2))
+    for line in skipped:
+        print(f"warning: skipped {line}", file=sys.stderr)
+    if not painted:
+        print(f"error: none of the {len(jobs)} files in '{source}' could be read", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.quiet:
+        if len(jobs) == 1:
+            w, h = painted[0]["size"]
+            print(f"wrote {painted[0]['output']} ({w}x{h}) with {model.card.name} in {total:.2f} s", file=sys.stderr)
+        else:
+            print(f"wrote {len(painted)} pictures to {output} with {model.card.name} in {total:.1f} s"
+                  + (f"; skipped {len(skipped)} unreadable" if skipped else ""), file=sys.stderr)
+    return EXIT_OK
+
+
+def _auto_device_for_models() -> str:
+    # A CUDA GPU only pays off when torch is importable anyway; never import torch to find out
+    # on a machine whose torch is the CPU build (the instant path must stay torch-free).
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "" or not Path("/proc/driver/nvidia").exists():
+        return "cpu"
+    return resolve_device("auto")
+
+
+def _paint_jobs(source: Path, output: Path, overwrite: bool) -> list[tuple[Path, Path]]:
+    """(photo, output) pairs: one file, or every picture file of a folder into a folder."""
+    if not source.exists():
+        raise InputError(f"photo '{source}' does not exist")
+    if source.is_file():
+        if output.exists() and output.is_dir():
+            output = output / f"{source.stem}.png"
+        check_output(output, overwrite)
+        if output.resolve() == source.resolve():
+            raise InputError(f"the output '{output}' is the photo itself")
+        return [(source, output)]
+    photos = sorted(p for p in source.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not photos:
+        raise InputError(f"folder '{source}' holds no files")
+    if output.suffix.lower() in IMAGE_SUFFIXES:
+        raise InputError(f"for a folder of photos, -o names a folder, not a file ('{output}')")
+    if not output.exists():
+        if not output.parent.is_dir():
+            raise InputError(f"output folder's parent '{output.parent}' does not exist")
+        output.mkdir()
+    if output.resolve() == source.resolve():
+        raise InputError("the output folder is the photo folder; choose another so no photo is replaced")
+    jobs, names = [], {}
+    for photo in photos:
+        if photo.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        target = output / f"{photo.stem}.png"
+        if target.name in names:
+            raise InputError(f"'{photo.name}' and '{names[target.name]}' would both be written as '{target.name}'")
+        names[target.name] = photo.name
+        if target.exists() and not overwrite:
+            raise InputError(f"output '{target}' already exists (use --overwrite to replace it)")
+        jobs.append((photo, target))
+    if not jobs:
+        raise InputError(f"folder '{source}' holds no picture files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return jobs
+
+
+def _version() -> str:
+    import nst
+
+    return nst.__version__
