@@ -106,3 +106,66 @@ def structure(picture: Image.Image, photo: Image.Image, box: Box | None = None) 
     a = _blurred_luminance(picture)
     b = _blurred_luminance(photo.resize(picture.size, Image.Resampling.LANCZOS))
     return ssim(a, b, box)
+
+
+# -- The held-out evaluation's measures (bench/heldout.py): judged at 256 px, independent of the
+# calibration nst's losses use (raw VGG-19 responses, average pooling).
+JUDGE_SIZE = 256
+RELU_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+LAYOUT_LAYERS = ("relu3_1", "relu4_1")
+
+
+@functools.cache
+def _judge() -> VGG19Features:
+    return VGG19Features(load_weights("vgg19-caffe"), RELU_STYLE_LAYERS, pooling="avg", calibrate=False)
+
+
+def _judged(picture: Image.Image, size: tuple[int, int] | None = None) -> dict[str, torch.Tensor]:
+    picture = picture.convert("RGB")
+    picture = picture.resize(size, Image.Resampling.LANCZOS) if size else resize_longest(picture, JUDGE_SIZE)
+    with torch.no_grad():
+        return _judge()(pil_to_tensor(picture))
+
+
+def gram_distance(picture: Image.Image, painting: Image.Image) -> float:
+    """Mean over relu1_1..relu5_1 of the Gram matrices' Frobenius distance relative to the
+    painting's, both pictures at 256 px on the longest side."""
+    mine, target = _judged(picture), _judged(painting)
+    total = 0.0
+    for k in RELU_STYLE_LAYERS:
+        a = gram_matrix(mine[k])[0] / mine[k][0, 0].numel()
+        b = gram_matrix(target[k])[0] / target[k][0, 0].numel()
+        total += float((a - b).norm() / b.norm())
+    return total / len(RELU_STYLE_LAYERS)
+
+
+def style_gain(picture: Image.Image, photo: Image.Image, painting: Image.Image) -> float:
+    """How much nearer the painting's statistics the picture is than the photo: photo's Gram
+    distance / picture's (1: no style carried; higher: more of the painting)."""
+    return gram_distance(photo, painting) / gram_distance(picture, painting)
+
+
+def layout(picture: Image.Image, photo: Image.Image) -> float:
+    """Which parts of the picture resemble which, against the photo (STROTSS's content measure):
+    1 - mean |cosine self-similarity difference| of relu3_1 and relu4_1 features over a grid of
+    positions (relu3_1 taken every second position, so both layers see the same 32 x 32-ish grid)."""
+    photo_features = _judged(photo)
+    size = tuple(reversed(photo_features["relu1_1"].shape[-2:]))  # the photo's judged (w, h)
+    mine = _judged(picture, size)  # type: ignore[arg-type]
+    gaps = []
+    for k in LAYOUT_LAYERS:
+        step = 2 if k == "relu3_1" else 1
+        a = mine[k][0, :, ::step, ::step].flatten(1)
+        b = photo_features[k][0, :, ::step, ::step].flatten(1)
+        a = a / a.norm(dim=0, keepdim=True).clamp(min=1e-8)
+        b = b / b.norm(dim=0, keepdim=True).clamp(min=1e-8)
+        gaps.append(float((a.T @ a - b.T @ b).abs().mean()))
+    return 1.0 - sum(gaps) / len(gaps)
+
+
+def sharpness(picture: Image.Image) -> float:
+    """Mean absolute Laplacian of the luminance (0-255) at the picture's own size: detail per px."""
+    y = pil_to_tensor(picture.convert("RGB"))
+    y = 255 * (y * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
+    return float(F.conv2d(y, kernel).abs().mean())

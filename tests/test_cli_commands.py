@@ -125,7 +125,7 @@ def test_a_folder_with_a_painting_says_what_paints_folders(work, capsys):
     assert cli.main(["stylize", "photos", "s.png", "-o", "dir"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is a directory, not a file" in err
-    assert "--model NAME, one picture per photo" in err and "nst batch photos --style" in err
+    assert "--instant (any painting) or a style model (--model NAME)" in err and "nst batch photos --style" in err
 
 
 def test_batch_model_then_folder_keeps_the_folder_a_folder_of_photos(work):

@@ -8,6 +8,9 @@ The public API::
     model = nst.load_style_model("starry-night")      # instant style: a trained network
     model.paint("photo.jpg", size=1024).save("out.png")
 
+    painter = nst.AnyPainting.load()                   # any painting in seconds, no training
+    painter.paint("photo.jpg", "painting.jpg", nst.InstantConfig(size=1024)).save("out.png")
+
     nst.stylize_video("clip.mp4", "painted.mp4", model="starry-night")   # video, without flicker
 
 Names are imported on first use (PEP 562), so ``import nst`` is cheap and the instant path, which
@@ -53,6 +56,11 @@ _EXPORTS: dict[str, str] = {
     "load_style_model": "nst.models.loader",
     "bundled_models": "nst.models.loader",
     "export_onnx": "nst.models.export",
+    "AnyPainting": "nst.universal.paint",
+    "InstantConfig": "nst.universal.config",
+    "DecoderTrainConfig": "nst.universal.config",
+    "DecoderProgress": "nst.universal.train",
+    "train_decoder": "nst.universal.train",
     "VideoConfig": "nst.video.config",
     "VideoProgress": "nst.video.api",
     "VideoResult": "nst.video.api",

@@ -50,8 +50,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style", nargs="+", default=[], metavar="IMAGE", help="paintings: each photo in each style")
     p.add_argument("--model", nargs="+", default=[], metavar="NAME|PATH",
                    help="style models: a bundled name ('nst models') or a .pt/.onnx file")
+    p.add_argument("--instant", action="store_true",
+                   help="paint the --style paintings in seconds (nst stylize --instant) instead of optimising")
+    p.add_argument("--stroke-scale", type=number(float), default=1.0, metavar="X",
+                   help="with --instant: the painting's size relative to the photo (default: 1)")
     p.add_argument("--strength", type=number(float), default=1.0, metavar="S",
-                   help="with --model: 0 gives the photo, 1 the full style (default: 1)")
+                   help="with --model or --instant: 0 gives the photo, 1 the full style (default: 1)")
     add_engine_options(p, unit="picture")
     size = (f"auto: with --style {DEFAULT_SIZE_CPU} on a CPU, {DEFAULT_SIZE_GPU} on a GPU; with --model the "
             f"photo's own, at most {DEFAULT_MAX_SIZE}")
@@ -104,21 +108,26 @@ def run(args: argparse.Namespace) -> int:
     given = getattr(args, "given", None) or set()
     if not args.style and not args.model:
         raise InputError("give --style IMAGE (an optimisation per photo) or --model NAME (instant), or both")
-    if args.model and not args.style:
-        foreign = sorted(given - MODEL_OPTIONS)
+    if args.instant and not args.style:
+        raise InputError("--instant paints the --style paintings: give at least one")
+    if args.model and not args.style or args.instant:
+        foreign = sorted(given - MODEL_OPTIONS - {"instant", "stroke_scale", "style"})
         if foreign:
-            raise InputError(f"--{foreign[0].replace('_', '-')} applies to the optimisation, not to --model")
+            raise InputError(f"--{foreign[0].replace('_', '-')} applies to the optimisation, not to "
+                             f"{'--instant' if args.instant else '--model'}")
         if args.preserve_color not in ("none", "luminance"):
             raise InputError(f"--preserve-color {args.preserve_color} is not available with --model (none or luminance)")
     if not 0.0 <= args.strength <= 1.0:
         raise InputError(f"--strength must be between 0 and 1, got {args.strength:g}")
-    base = config_from_args(args) if args.style else StyleConfig()
+    base = config_from_args(args) if args.style and not args.instant else StyleConfig()
     device = engine_device(args)
     engine = engine_from_args(args)
     models = [planning.ModelSpec(m, args.size, args.strength, args.preserve_color) for m in args.model]
     output = Path(args.output)
     photos = photo_paths(args.photos)
-    experiment = planning.batch(photos, base, args.style, models)
+    instant = (planning.InstantSpec(args.size, args.strength, args.preserve_color, args.stroke_scale)
+               if args.instant else None)
+    experiment = planning.batch(photos, base, args.style, models, instant)
     from nst.experiments import runner
 
     plan = runner.prepare(experiment, output)

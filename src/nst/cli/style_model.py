@@ -1,7 +1,8 @@
-"""Painting with a trained style model from the command line (`nst stylize --model`, `nst demo`).
+"""Painting in seconds from the command line: a style model (`nst stylize --model`, `nst demo`)
+or any painting (`nst stylize --instant`), one photo or a folder of them.
 
-It runs on onnxruntime for bundled and exported models and never imports torch, so a 512 px
-picture is painted in well under a second from the shell.
+Style models run on onnxruntime for bundled and exported models and never import torch, so a
+512 px picture is painted in well under a second from the shell.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from nst._version import __version__
 from nst.cli.options import (
     EXIT_OK,
     EXIT_USAGE,
@@ -48,20 +52,70 @@ def paint(args: argparse.Namespace) -> int:
     """``nst stylize PHOTO|FOLDER --model NAME -o OUT|FOLDER`` (and `nst demo`): one picture, or one
     picture per photo of a folder into a folder."""
     _checked_model_args(args)
-    from nst.image import load_pil, save_image
     from nst.models.loader import load_style_model
-    from nst.picture import DEFAULT_MAX_SIZE
 
-    source, output = Path(args.content), Path(args.output)
-    jobs = _paint_jobs(source, output, args.overwrite)
-    # Every picture is written atomically before this returns, and nothing else is held open:
-    # the `nst` command may exit without the interpreter's teardown (nst.cli.entry).
-    args.nothing_left_to_clean = True
+    jobs = _paint_jobs(Path(args.content), Path(args.output), args.overwrite)
     device = "cpu" if args.device in ("auto", "cpu") else resolve_device(args.device)
     if args.device == "auto":
         device = _auto_device_for_models()
     started = time.perf_counter()
     model = load_style_model(args.model, device=device)
+
+    def paint_one(photo: Any) -> tuple[Any, dict[str, Any]]:
+        picture = model.paint(photo, args.size, args.strength, args.preserve_color,
+                              tile_size=getattr(args, "tile_size", None))
+        return picture, {"model": model.card.name, "painting": model.card.painting, "engine": type(model).__name__,
+                         "settings": {"size": args.size, "strength": args.strength,
+                                      "preserve_color": args.preserve_color}}
+
+    return _paint_all(args, jobs, paint_one, started, model.card.name, {"model": model.card.to_dict(),
+                                                                       "engine": type(model).__name__})
+
+
+#: Options of `nst stylize` that mean something with --instant; any other is refused with it.
+INSTANT_OPTIONS = MODEL_OPTIONS - {"model"} | {"instant", "stroke_scale", "style_blend", "decoder"}
+
+
+def paint_instantly(args: argparse.Namespace) -> int:
+    """``nst stylize PHOTO|FOLDER PAINTING... --instant -o OUT|FOLDER``: any painting, in seconds."""
+    given = getattr(args, "given", set()) or set()
+    foreign = sorted(given - INSTANT_OPTIONS)
+    if foreign:
+        raise InputError(f"--{foreign[0].replace('_', '-')} applies to the optimisation, not to --instant")
+    from nst.universal.config import InstantConfig
+
+    config = InstantConfig(size=args.size, strength=args.strength, preserve_color=args.preserve_color,
+                           stroke_scale=args.stroke_scale, style_blend=args.style_blend,
+                           tile_size=getattr(args, "tile_size", None) or 0)
+    config.blend_weights(len(args.style))  # one weight per painting, said before anything is read
+    jobs = _paint_jobs(Path(args.content), Path(args.output), args.overwrite)
+    from nst.image import load_pil
+
+    paintings = [load_pil(p) for p in args.style]  # an unreadable painting fails before the first photo
+    started = time.perf_counter()
+    from nst.universal.paint import AnyPainting
+
+    painter = AnyPainting.load(args.decoder, device=resolve_device(args.device))
+
+    def paint_one(photo: Any) -> tuple[Any, dict[str, Any]]:
+        picture = painter.paint(photo, paintings, config)
+        return picture, {"paintings": [str(p) for p in args.style], "engine": "instant", "settings": config.to_dict()}
+
+    return _paint_all(args, jobs, paint_one, started, "--instant", {"engine": "instant",
+                                                                    "decoder": painter.card.to_dict()})
+
+
+def _paint_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]],
+               paint_one: Callable[[Any], tuple[Any, dict[str, Any]]], started: float, name: str,
+               report: dict[str, Any]) -> int:
+    """Paint every (photo, output) job, write each picture atomically, report and say what was done."""
+    from nst.image import load_pil, save_image
+    from nst.picture import DEFAULT_MAX_SIZE
+
+    source, output = Path(args.content), Path(args.output)
+    # Every picture is written atomically before this returns, and nothing else is held open:
+    # the `nst` command may exit without the interpreter's teardown (nst.cli.entry).
+    args.nothing_left_to_clean = True
     loaded = time.perf_counter()
     painted, skipped = [], []
     bar = None
@@ -80,13 +134,8 @@ def paint(args: argparse.Namespace) -> int:
                 bar.update(1)
             continue
         t0 = time.perf_counter()
-        picture = model.paint(photo, args.size, args.strength, args.preserve_color,
-                              tile_size=getattr(args, "tile_size", None))
-        metadata = {
-            "model": model.card.name, "painting": model.card.painting, "photo": str(photo_path),
-            "settings": {"size": args.size, "strength": args.strength, "preserve_color": args.preserve_color},
-            "size": list(picture.size), "version": _version(), "engine": type(model).__name__,
-        }
+        picture, metadata = paint_one(photo)
+        metadata = {**metadata, "photo": str(photo_path), "size": list(picture.size), "version": __version__}
         save_image(picture, out_path, metadata, fast=True)
         painted.append({"photo": str(photo_path), "output": str(out_path), "size": list(picture.size),
                         "seconds": round(time.perf_counter() - t0, 4)})
@@ -97,8 +146,8 @@ def paint(args: argparse.Namespace) -> int:
     total = time.perf_counter() - started
     if args.report:
         write_text_atomically(Path(args.report), json.dumps(
-            {"model": model.card.to_dict(), "engine": type(model).__name__, "load_seconds": round(loaded - started, 4),
-             "seconds": round(total, 4), "painted": painted, "skipped": skipped}, indent=2))
+            {**report, "load_seconds": round(loaded - started, 4), "seconds": round(total, 4), "painted": painted,
+             "skipped": skipped}, indent=2))
     for line in skipped:
         print(f"warning: skipped {line}", file=sys.stderr)
     if not painted:
@@ -107,9 +156,9 @@ def paint(args: argparse.Namespace) -> int:
     if not args.quiet:
         if len(jobs) == 1:
             w, h = painted[0]["size"]
-            print(f"wrote {painted[0]['output']} ({w}x{h}) with {model.card.name} in {total:.2f} s", file=sys.stderr)
+            print(f"wrote {painted[0]['output']} ({w}x{h}) with {name} in {total:.2f} s", file=sys.stderr)
         else:
-            print(f"wrote {len(painted)} pictures to {output} with {model.card.name} in {total:.1f} s"
+            print(f"wrote {len(painted)} pictures to {output} with {name} in {total:.1f} s"
                   + (f"; skipped {len(skipped)} unreadable" if skipped else ""), file=sys.stderr)
     return EXIT_OK
 
@@ -158,9 +207,3 @@ def _paint_jobs(source: Path, output: Path, overwrite: bool) -> list[tuple[Path,
     if not jobs:
         raise InputError(f"folder '{source}' holds no picture files ({', '.join(sorted(IMAGE_SUFFIXES))})")
     return jobs
-
-
-def _version() -> str:
-    import nst
-
-    return nst.__version__

@@ -1,11 +1,10 @@
-"""`nst stylize`: paint a photo, one of two ways, chosen by the command line (`_way`):
+"""`nst stylize`: paint a photo, one of three ways, chosen by the command line (`_way`):
 
 * ``nst stylize PHOTO PAINTING... -o OUT``: the optimisation (`_optimise`; minutes, the finest);
 * ``nst stylize PHOTO|FOLDER --model NAME -o OUT|FOLDER``: a trained style model (`_with_model`;
-  under a second a picture, one picture per photo of a folder).
-
-A third way is one more name in `_way`, its options in `add_arguments` and a function beside
-these two, registered in `_WAYS`.
+  under a second a picture, one picture per photo of a folder);
+* ``nst stylize PHOTO|FOLDER PAINTING... --instant -o OUT|FOLDER``: any painting in seconds
+  (`_instant`; nst.universal), one picture per photo of a folder.
 """
 
 from __future__ import annotations
@@ -15,14 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nst.cli.options import UsageError, checkpoint_interval, number
-from nst.cli.settings import add_style_options
+from nst.cli.settings import add_settings, add_style_options
 from nst.optimise.config import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
 from nst.picture import DEFAULT_MAX_SIZE
+from nst.universal.config import InstantConfig
 
 #: --size's default, both ways.
 SIZE_DEFAULT = (
     f"auto: the optimisation {DEFAULT_SIZE_CPU} px on a CPU, {DEFAULT_SIZE_GPU} on a GPU; "
-    f"--model the photo's own, at most {DEFAULT_MAX_SIZE}"
+    f"--model and --instant the photo's own, at most {DEFAULT_MAX_SIZE}"
 )
 
 
@@ -46,11 +46,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("with a style model (--model; no painting, no optimisation)")
+    g = parser.add_argument_group("in seconds: a style model (--model) or any painting (--instant); no optimisation")
     g.add_argument("--model", metavar="NAME|PATH",
                    help="paint with a trained style model: a bundled name ('nst models') or a .pt/.onnx file")
+    g.add_argument("--instant", action="store_true",
+                   help="paint any painting in seconds (no training; the optimisation is finer but takes minutes)")
     g.add_argument("--strength", type=number(float), default=1.0, metavar="S",
                    help="0 gives the photo, 1 the full style (default: 1)")
+    add_settings({"basic": g, "expert": g}, InstantConfig)
+    g.add_argument("--decoder", metavar="PATH", help="with --instant: a decoder file from bench/train_decoder.py "
+                   "(default: the bundled one)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,9 +63,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _way(args: argparse.Namespace) -> str:
-    """Which way this command line paints: 'model' or 'optimise'."""
+    """Which way this command line paints: 'model', 'instant' or 'optimise'."""
+    if args.model and args.instant:
+        raise UsageError("--model and --instant are two ways to paint: choose one")
     if args.model:
         return "model"
+    if args.instant:
+        if not args.style:
+            raise UsageError("--instant paints in the style of a painting: give its file after the photo")
+        return "instant"
     if not args.style:
         raise UsageError("give a style image (the artwork), or --model NAME for a trained style model")
     return "optimise"
@@ -73,8 +84,8 @@ def _optimise(args: argparse.Namespace) -> int:
     if content.is_dir():
         raise UsageError(
             f"'{content}' is a directory, not a file: the optimisation paints one photo; a folder of photos is "
-            f"painted with a style model (--model NAME, one picture per photo into the folder -o names), or "
-            f"with paintings by 'nst batch {content} --style PAINTING -o DIR'"
+            f"painted with --instant (any painting) or a style model (--model NAME), one picture per photo into "
+            f"the folder -o names, or optimised by 'nst batch {content} --style PAINTING -o DIR'"
         )
     return optimise(args)
 
@@ -85,4 +96,11 @@ def _with_model(args: argparse.Namespace) -> int:
     return paint(args)
 
 
-_WAYS: dict[str, Callable[[argparse.Namespace], int]] = {"optimise": _optimise, "model": _with_model}
+def _instant(args: argparse.Namespace) -> int:
+    from nst.cli.style_model import paint_instantly
+
+    return paint_instantly(args)
+
+
+_WAYS: dict[str, Callable[[argparse.Namespace], int]] = {"optimise": _optimise, "model": _with_model,
+                                                         "instant": _instant}

@@ -64,6 +64,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUT.work")
     v = p.add_argument_group("video (defaults: nst.VideoConfig)")
     v.add_argument("--model", metavar="NAME|PATH", help="a style model: a bundled name ('nst models') or .pt/.onnx")
+    v.add_argument("--instant", action="store_true",
+                   help="paint the style image (any painting) in seconds a frame, as a style model would")
+    v.add_argument("--stroke-scale", type=float, default=d.stroke_scale, metavar="X",
+                   help="with --instant: the painting's size relative to the frame (default: 1)")
     v.add_argument("--strength", type=number(float), default=d.strength, metavar="S",
                    help=f"with --model: 0 gives the photo, 1 the full style (default: {d.strength:g})")
     v.add_argument("--consistency", type=number(float), default=d.consistency,
@@ -106,7 +110,13 @@ def video_config(args: argparse.Namespace) -> VideoConfig:
 
 def _checked(args: argparse.Namespace) -> None:
     given = getattr(args, "given", set()) or set()
-    if args.model:
+    if args.instant:
+        if args.model or not args.style:
+            raise UsageError("--instant paints a painting: give its file after the clip, and no --model")
+        foreign = sorted(given - MODEL_OPTIONS - {"instant", "stroke_scale", "style"})
+        if foreign:
+            raise UsageError(f"--{foreign[0].replace('_', '-')} applies to the optimisation, not to --instant")
+    elif args.model:
         if args.style:
             raise UsageError("with --model, give no style image (the model is the style)")
         foreign = sorted(given - MODEL_OPTIONS)
@@ -115,7 +125,7 @@ def _checked(args: argparse.Namespace) -> None:
     else:
         if not args.style:
             raise UsageError("give a style image (the optimisation), or --model NAME for a style model")
-        for name in ("strength", "chunk_frames"):
+        for name in ("strength", "chunk_frames", "stroke_scale"):
             if name in given:
                 raise UsageError(f"--{name.replace('_', '-')} applies to --model")
     if (args.engine == "ray" or args.jobs > 1) and args.consistency > 0:
@@ -134,7 +144,8 @@ def run(args: argparse.Namespace) -> int:
     import nst
 
     config = video_config(args)
-    style_config: StyleConfig | None = None if args.model else config_from_args(args).with_changes(size=None)
+    quick = bool(args.model or args.instant)
+    style_config: StyleConfig | None = None if quick else config_from_args(args).with_changes(size=None)
     engine = _engine(args)
     if args.engine == "ray":
         device = engine_device(args)  # the tasks' resources decide, not this machine's
@@ -146,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = nst.stylize_video(args.input, args.output, model=args.model, style=args.style or None,
                                    config=config, style_config=style_config, callback=bar, resume=args.resume,
-                                   overwrite=args.overwrite, device=device, engine=engine)
+                                   overwrite=args.overwrite, device=device, engine=engine, instant=args.instant)
     except KeyboardInterrupt:
         bar.close()
         work = Path(args.output).with_name(f"{Path(args.output).name}.work")

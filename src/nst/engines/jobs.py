@@ -10,7 +10,6 @@ from nst.optimise.config import StyleConfig
 
 ENGINES = ("local", "ray")
 #: Suffix of the temporary files workers write (the runner removes leftovers of killed runs).
-#: Suffix of the temporary files workers write (the runner removes leftovers of killed runs).
 PARTIAL_SUFFIX = ".partial.png"
 
 
@@ -33,13 +32,18 @@ class Job:
     size: int | None = None
     strength: float = 1.0
     preserve_color: str = "none"
+    #: Any painting in seconds (nst.universal): ``style`` is the painting, no config.
+    instant: bool = False
+    stroke_scale: float = 1.0
     device: str = "cpu"
     #: Extra PNG metadata (JSON values), e.g. the experiment cell this picture is.
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
-        return "model" if self.model is not None else "optimise"
+        if self.model is not None:
+            return "model"
+        return "instant" if self.instant else "optimise"
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ def run_job(job: Job, cache: dict[Any, Any], on_progress: OnProgress | None = No
     try:
         if job.kind == "model":
             image, record, metadata = _paint(job, cache)
+        elif job.kind == "instant":
+            image, record, metadata = _paint_instantly(job, cache)
         else:
             image, record, metadata = _optimise(job, cache, on_progress)
     except InputError as exc:
@@ -53,7 +55,7 @@ def run_job(job: Job, cache: dict[Any, Any], on_progress: OnProgress | None = No
     name = partial_name(job)
     path = Path(job.folder) / name
     try:
-        save_image(image, path, metadata, fast=job.kind == "model")
+        save_image(image, path, metadata, fast=job.kind != "optimise")
         sha = file_sha256(path)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -132,6 +134,30 @@ def _paint(job: Job, cache: dict[Any, Any]) -> tuple[Any, dict, dict]:
         "size": record["size"], "version": __version__, "engine": type(model).__name__,
         **job.metadata,
     }
+    return picture, record, metadata
+
+
+def _paint_instantly(job: Job, cache: dict[Any, Any]) -> tuple[Any, dict, dict]:
+    from nst.image import load_pil
+    from nst.picture import DEFAULT_MAX_SIZE
+    from nst.universal.config import InstantConfig
+    from nst.universal.paint import AnyPainting
+
+    if job.style is None:
+        raise ValueError(f"job {job.name}: --instant needs a painting")
+    key = ("instant", job.device)
+    if key not in cache:
+        cache[key] = AnyPainting.load(device=job.device)
+    config = InstantConfig(size=job.size, strength=job.strength, preserve_color=job.preserve_color,
+                           stroke_scale=job.stroke_scale)
+    started = time.perf_counter()
+    picture = cache[key].paint(load_pil(job.content, at_least=job.size or DEFAULT_MAX_SIZE), job.style, config)
+    seconds = time.perf_counter() - started
+    record = {"device": job.device, "size": list(picture.size), "iterations": 0, "stop_reason": "instant",
+              "elapsed_seconds": round(seconds, 4), "timings": {"paint": round(seconds, 4)}, "final_losses": {},
+              "history": {}}
+    metadata = {"painting": job.style, "photo": job.content, "settings": config.to_dict(), "size": record["size"],
+                "version": __version__, "engine": "instant", **job.metadata}
     return picture, record, metadata
 
 

@@ -99,6 +99,7 @@ def cell_entry(cell: Cell) -> dict[str, Any]:
         "seed": cell.config.seed,
         "status": PENDING,
         **({"model": cell.model.to_dict()} if cell.model is not None else {}),
+        **({"instant": cell.instant.to_dict()} if cell.instant is not None else {}),
     }
 
 
@@ -206,6 +207,8 @@ def difference(data: dict[str, Any], experiment: Experiment) -> str | None:
         model = cell.model.to_dict() if cell.model is not None else None
         if old.get("model") != model:
             return f"cell '{cell.name}' used different style model settings"
+        if old.get("instant") != (cell.instant.to_dict() if cell.instant is not None else None):
+            return f"cell '{cell.name}' was painted another way (--instant or its settings differ)"
         try:
             old_config = StyleConfig.from_dict(old["settings"])
         except InputError as exc:

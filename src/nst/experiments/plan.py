@@ -49,6 +49,20 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class InstantSpec:
+    """A batch's paintings painted in seconds by nst.universal (instead of an optimisation)."""
+
+    size: int | None = None
+    strength: float = 1.0
+    preserve_color: str = "none"
+    stroke_scale: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"instant": True, "size": self.size, "strength": self.strength,
+                "preserve_color": self.preserve_color, "stroke_scale": self.stroke_scale}
+
+
+@dataclass(frozen=True)
 class Cell:
     """One stylization of the experiment and where it sits on the contact sheet."""
 
@@ -63,6 +77,8 @@ class Cell:
     varied: dict[str, Any] = field(default_factory=dict)
     #: A batch cell painted by a style model (``style`` is then the model's file).
     model: ModelSpec | None = None
+    #: A batch cell painted in seconds with any painting (``style`` is the painting).
+    instant: InstantSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -245,12 +261,13 @@ def batch(
     base: StyleConfig,
     styles: Sequence[str | Path] = (),
     models: Sequence[ModelSpec] = (),
+    instant: InstantSpec | None = None,
 ) -> Experiment:
     """Every photo (rows) painted with every style image and every style model (columns).
 
     Photos that cannot be read are left out and listed in ``skipped``; style images and models
     must all be usable (InputError otherwise). With one style or model, each output is named
-    after its photo.
+    after its photo. With ``instant`` the style images are painted by nst.universal, in seconds.
     """
     if not styles and not models:
         raise InputError("give a style image (--style) or a style model (--model)")
@@ -286,6 +303,7 @@ def batch(
             cells.append(Cell(
                 index=i, name=stems[i], row=r, col=k, label=f"{photo.name} × {column.name}", content=photo,
                 style=column, config=base, varied={"content": photo.name, "style": column.name}, model=spec,
+                instant=instant if spec is None else None,
             ))
     return Experiment(
         "batch",

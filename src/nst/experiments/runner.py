@@ -321,5 +321,10 @@ def _job(cell: Cell, folder: Path, kind: str, device: str) -> Job:
         return Job(cell.index, cell.name, str(folder.resolve()), str(cell.content.path), model=m.model,
                    size=m.size, strength=m.strength, preserve_color=m.preserve_color, device=device,
                    metadata=labels)
+    if cell.instant is not None:
+        i = cell.instant
+        return Job(cell.index, cell.name, str(folder.resolve()), str(cell.content.path), style=str(cell.style.path),
+                   instant=True, size=i.size, strength=i.strength, preserve_color=i.preserve_color,
+                   stroke_scale=i.stroke_scale, device=device, metadata=labels)
     return Job(cell.index, cell.name, str(folder.resolve()), str(cell.content.path), style=str(cell.style.path),
                config=cell.config, device=device, metadata=labels)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nst.errors import InputError
+from nst.fields import setting
 from nst.vgg.layers import PADDINGS, POOLINGS
 
 #: The paper's content layer (Fig. 2 and Section 2.2).
@@ -90,33 +91,6 @@ PRESET_SUMMARIES: dict[str, str] = {
     "standard": "nst's defaults: coarse to fine from about 128 px, 100, 60, 60, then 40 iterations at each size",
     "high": "smoother large shapes: twice as many sizes, about twice the time",
 }
-
-
-#: The groups a setting's option is shown in: what a user needs first, then the rest.
-SETTING_GROUPS = ("basic", "expert")
-
-
-def setting(
-    default: Any,
-    help: str,
-    *,
-    group: str = "expert",
-    metavar: str | None = None,
-    choices: tuple[str, ...] | None = None,
-    shown: str | None = None,
-    empty: str | None = None,
-) -> Any:
-    """A dataclass field that says what it is, for the command line's option ``--field-name``
-    (nst.cli.settings makes the option from it; its type comes from the field's annotation).
-
-    ``help``: one line, without the default; ``group``: one of `SETTING_GROUPS`; ``metavar`` and
-    ``choices`` as argparse's; ``shown``: the default as the help says it (else the default
-    itself; "" says none); ``empty``: the word that gives an empty list of layers.
-    """
-    if group not in SETTING_GROUPS:
-        raise ValueError(f"group must be one of {SETTING_GROUPS}, got {group!r}")
-    metadata = {"help": help, "group": group, "metavar": metavar, "choices": choices, "shown": shown, "empty": empty}
-    return dataclasses.field(default=default, metadata={k: v for k, v in metadata.items() if v is not None})
 
 
 @dataclass(frozen=True)
@@ -231,11 +205,11 @@ class StyleConfig:
     lr: float = setting(0.02, "Adam's step size, in [0,1] pixel units", metavar="X")
     # Deviation: the paper starts from white noise. Starting from the content image reaches the
     # same kind of optimum in far fewer iterations and is deterministic; "noise" is still there.
-    # "model:NAME" starts from a style model's picture of the photo (docs/instant.md measures it).
+    # "model:NAME" and "instant" start from a style model's or the any-painting engine's picture.
     init: str = setting(
         "content",
-        "the starting picture: the photo, noise (the paper's), a style model's picture or an image",
-        group="basic", metavar="content|noise|model:NAME|PATH",
+        "the starting picture: the photo, noise (the paper's), the --instant picture, a style model's or an image",
+        group="basic", metavar="content|noise|instant|model:NAME|PATH",
     )
     seed: int = setting(0, "random seed (of --init noise)", group="basic", metavar="N")
     # Early stop: converged when the total loss fell by less than this fraction over the last
@@ -415,7 +389,7 @@ class StyleConfig:
     @property
     def init_is_image(self) -> bool:
         """True when ``init`` names an image file (not content, noise or a model)."""
-        return self.init not in ("content", "noise") and self.init_model is None
+        return self.init not in ("content", "noise", "instant") and self.init_model is None
 
     def salient_quantile_of(self, layer: str) -> float:
         """The quantile above which the painting's positions leave ``layer``'s Gram (1: none)."""
@@ -631,7 +605,7 @@ def validate(config: StyleConfig) -> None:
     if config.pooling not in POOLINGS:
         raise InputError(f"pooling must be one of {', '.join(POOLINGS)}, got {config.pooling!r}")
     if not isinstance(config.init, str) or not config.init or config.init == MODEL_INIT_PREFIX:
-        raise InputError("init must be 'content', 'noise', 'model:NAME' or an image path")
+        raise InputError("init must be 'content', 'noise', 'instant', 'model:NAME' or an image path")
     if not config.content_layers and not config.style_layers:
         raise InputError("at least one content or style layer is needed")
     check_layer_names(config.content_layers, "content layer")

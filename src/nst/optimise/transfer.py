@@ -141,15 +141,25 @@ def _initial_image(config: StyleConfig, content: torch.Tensor, painted: torch.Te
     )
 
 
-def _model_start(config: StyleConfig, content: ImageSource, size: int, device: str | torch.device) -> torch.Tensor | None:
-    """With ``init="model:NAME"``: the style model's picture of the photo at the final size (the
-    optimisation then starts from it, resized to each run's first level)."""
+def _model_start(config: StyleConfig, content: ImageSource, styles: list[ImageSource], blend: tuple[float, ...],
+                 size: int, device: str | torch.device) -> torch.Tensor | None:
+    """With ``init="model:NAME"`` the style model's picture of the photo at the final size, with
+    ``init="instant"`` the any-painting engine's (the optimisation then starts from it, resized to
+    each run's first level); None otherwise."""
+    photo = load_image(content, size).to(device)
+    if config.init == "instant":
+        from nst.universal.config import InstantConfig  # the any-painting engine, only for this start
+        from nst.universal.paint import AnyPainting
+
+        picture = AnyPainting.load(device=device).paint(
+            photo, [tensor_to_pil(s[0] if s.dim() == 4 else s) if isinstance(s, torch.Tensor) else s for s in styles],
+            InstantConfig(size=size, style_blend=blend if len(styles) > 1 else None))
+        return load_image(picture).to(device)
     name = config.init_model
     if name is None:
         return None
     from nst.models.torch_model import StyleModel  # the feed-forward engine, only for this start
 
-    photo = load_image(content, size).to(device)
     return StyleModel.load(name, device).paint_tensor(photo)
 
 
@@ -246,7 +256,7 @@ def transfer_style(
             target_content, style_ts = _colour_inputs(config, content_t, style_ts)
             if index != run.scale:  # a new scale, not the one a checkpoint stopped in
                 if outcome is None and run.image is None:
-                    painted = _model_start(config, content_full, plan[-1][0], device)
+                    painted = _model_start(config, content_full, styles_full, blend, plan[-1][0], device)
                     start = _initial_image(config, target_content, painted)
                 else:
                     previous = outcome.image if outcome is not None else run.best_image

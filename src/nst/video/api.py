@@ -80,6 +80,7 @@ def stylize_video(
     overwrite: bool = False,
     device: str = "cpu",
     engine: Engine | None = None,
+    instant: bool = False,
 ) -> VideoResult:
     """Paint the clip ``source`` into ``output`` (.mp4, .m4v, .mov, .mkv, .gif or .webp).
 
@@ -98,9 +99,22 @@ def stylize_video(
     model must then be a name or a file, and the optimisation's style one image file. The frames
     are those of the same run in this process (up to onnxruntime's rounding with other threads).
 
+    ``instant=True`` paints ``style`` (any painting) in seconds a frame with nst.universal, with
+    ``config``'s strength, colour and stroke scale, as a style model would (no engine).
+
     Raises InputError for a missing or unreadable clip, an unusable output or settings.
     """
     config = config or VideoConfig()
+    if instant:
+        if style is None or model is not None:
+            raise InputError("instant paints a painting: give style, not a model")
+        if engine is not None:
+            raise InputError("instant frames are painted in this process: use no engine")
+        from nst.universal.config import InstantConfig
+        from nst.universal.paint import AnyPainting
+
+        model = AnyPainting.load(device=device).with_painting(style, InstantConfig(stroke_scale=config.stroke_scale))
+        style = None
     source, output = Path(source), Path(output)
     if (model is None) == (style is None):
         raise InputError("give a style model (the fast path) or a style image (the optimisation), not both"

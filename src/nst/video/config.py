@@ -37,9 +37,10 @@ class VideoConfig:
     # bench/video.py (docs/video.md): 0.7 brought the temporal warping error to 0.13 of the
     # per-frame output's on a pan (0.54 on a disc crossing a still background).
     consistency: float = 0.7
-    # Style model options, as for `nst stylize --model`.
+    # Style model options, as for `nst stylize --model` (and --instant, with the stroke scale).
     strength: float = 1.0
     preserve_color: str = "none"
+    stroke_scale: float = 1.0
 
     # Optical flow: OpenCV DIS preset, computed at this fraction of the output size (upsampled
     # after), in a thread beside the model. "fast" left the disc clip's error at 0.82 of

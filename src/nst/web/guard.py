@@ -72,7 +72,7 @@ CLIENT_SETTINGS = frozenset({
 })  # fmt: skip
 #: Fields on the list whose values are restricted further: any other value would name a file
 #: (``init`` may also be an image path, or ``model:NAME``, which may be a path too).
-CLIENT_CHOICES: dict[str, tuple[str, ...]] = {"init": ("content", "noise")}
+CLIENT_CHOICES: dict[str, tuple[str, ...]] = {"init": ("content", "noise", "instant")}
 #: Fields that list VGG layers; each layer at most once (a repeated layer repeats its work).
 LAYER_LISTS = ("content_layers", "style_layers", "final_only_style_layers", "salient_layers")
 

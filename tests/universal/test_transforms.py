@@ -1,0 +1,56 @@
+"""The feature transforms give the photo's features the painting's statistics."""
+
+from __future__ import annotations
+
+import torch
+
+from nst.universal.paint import PaintingStatistics
+from nst.universal.transforms import adain, moments, sqrt_and_inverse_sqrt, wct, wct_from_moments
+
+
+def _features(seed: int, channels: int = 8, positions: int = 400) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    mixing = torch.randn(channels, channels, generator=gen)
+    return mixing @ torch.randn(channels, positions, generator=gen) + torch.randn(channels, 1, generator=gen)
+
+
+def test_wct_gives_the_painting_s_mean_and_covariance():
+    photo, painting = _features(0), _features(1, positions=300)
+    moved = wct(photo, painting)
+    mean, cov = moments(moved)
+    target_mean, target_cov = moments(painting)
+    assert torch.allclose(mean, target_mean, atol=1e-4)
+    assert torch.allclose(cov, target_cov, rtol=1e-3, atol=1e-3)
+    assert moved.shape == photo.shape
+
+
+def test_wct_to_the_photo_s_own_statistics_gives_the_photo_back():
+    photo = _features(2)
+    assert torch.allclose(wct(photo, photo), photo, atol=1e-3)
+    assert not torch.allclose(wct(photo, _features(3)), photo, atol=1e-1)
+
+
+def test_adain_gives_the_painting_s_per_channel_mean_and_spread():
+    photo, painting = _features(4), _features(5)
+    moved = adain(photo, painting)
+    assert torch.allclose(moved.mean(1), painting.mean(1), atol=1e-4)
+    assert torch.allclose(moved.std(1), painting.std(1), rtol=1e-3)
+
+
+def test_a_tile_transformed_with_the_whole_photo_s_moments_matches_the_whole():
+    photo, painting = _features(6), _features(7)
+    whole = wct(photo, painting)
+    mean, cov = moments(painting)
+    tile = wct_from_moments(photo[:, :100], mean, sqrt_and_inverse_sqrt(cov)[0], moments(photo))
+    assert torch.allclose(tile, whole[:, :100], atol=1e-4)
+
+
+def test_a_blend_of_paintings_has_the_statistics_of_their_mixture():
+    a, b = _features(8, positions=600), _features(9, positions=600)
+    stats = [PaintingStatistics.of(*moments(x)) for x in (a, b)]
+    mixed = PaintingStatistics.blend(stats, (1.0, 1.0))
+    mean, cov = moments(torch.cat([a, b], 1))
+    assert torch.allclose(mixed.mean, mean, atol=1e-6)
+    assert torch.allclose(mixed.cov, cov, rtol=1e-2, atol=1e-2)
+    only_first = PaintingStatistics.blend(stats, (1.0, 0.0))
+    assert torch.allclose(only_first.cov, stats[0].cov)
