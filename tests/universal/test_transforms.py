@@ -54,3 +54,18 @@ def test_a_blend_of_paintings_has_the_statistics_of_their_mixture():
     assert torch.allclose(mixed.cov, cov, rtol=1e-2, atol=1e-2)
     only_first = PaintingStatistics.blend(stats, (1.0, 0.0))
     assert torch.allclose(only_first.cov, stats[0].cov)
+
+
+def test_the_detail_bands_add_up_to_the_photo_s_luminance():
+    import torch.nn.functional as F
+
+    from nst.universal.network import detail_bands
+
+    photo = torch.rand(1, 3, 32, 48, generator=torch.Generator().manual_seed(10))
+    bands = detail_bands(photo)
+    assert [b.shape[-2:] for b in bands] == [(8, 12), (16, 24), (32, 48)]
+    luminance = (photo * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    rebuilt = F.avg_pool2d(luminance, 8)
+    for band in bands:
+        rebuilt = F.interpolate(rebuilt, scale_factor=2, mode="bilinear", align_corners=False) + band
+    assert torch.allclose(rebuilt, luminance, atol=1e-5)

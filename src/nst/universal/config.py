@@ -25,6 +25,10 @@ class InstantConfig:
     stroke_scale: float = setting(
         1.0, "the painting's size relative to the photo: 2 paints strokes twice as large, 0.5 half as large",
         group="basic", metavar="X")
+    # How much of the photo's fine luminance detail the decoder is given (it learnt with 0 to 1).
+    detail: float = setting(
+        0.5, "how much of the photo's fine detail the picture keeps: 0 none (softer, more painting), 1 all",
+        metavar="D")
     # The painting's longest side is capped here (its encoding costs as much as a photo's).
     max_style_size: int = 1024
     # One weight per painting when several are given (None: equal shares).
@@ -39,6 +43,8 @@ class InstantConfig:
             raise InputError(f"size must be between 16 and 8192 px, got {self.size}")
         if not self.stroke_scale > 0:
             raise InputError(f"stroke scale must be positive, got {self.stroke_scale}")
+        if not 0.0 <= self.detail <= 1.0:
+            raise InputError(f"detail must be between 0 and 1, got {self.detail}")
         if self.transform not in TRANSFORMS:
             raise InputError(f"transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}")
         if self.style_blend is not None and (not self.style_blend or min(self.style_blend) < 0
@@ -68,7 +74,7 @@ class DecoderTrainConfig:
     # Coarse to fine: iterations[i] steps on sizes[i] px square crops (a 128 px step costs about a
     # quarter of a 256 px one, and the decoder learns the mapping at the small size).
     sizes: tuple[int, ...] = (128, 256)
-    iterations: tuple[int, ...] = (2000, 150)
+    iterations: tuple[int, ...] = (1600, 150)
     batch_size: int = 6
     lr: float = 1e-3
     # Channels of the decoder's last block; its blocks have 4x, 2x and 1x this many.

@@ -25,7 +25,7 @@ from PIL import Image
 from nst.image import ImageSource, load_pil, resize_longest
 from nst.picture import BORDER, as_pil, check_options, finish, prepare
 from nst.universal.config import InstantConfig
-from nst.universal.network import ENCODER_LAYER, STRIDE, Decoder
+from nst.universal.network import ENCODER_LAYER, STRIDE, Decoder, detail_bands
 from nst.universal.store import DecoderCard, load_decoder
 from nst.universal.transforms import TRANSFORMS, moments, sqrt_and_inverse_sqrt, wct_from_moments
 from nst.vgg.features import VGG19Features
@@ -144,12 +144,16 @@ class AnyPainting:
             if h * w <= TILE_ABOVE_PIXELS and not config.tile_size:
                 features = self._encode(framed)
                 moved = self._transform(features[0].flatten(1), None, stats, config).view_as(features)
-                out = self.decoder(moved.contiguous(memory_format=torch.channels_last))
+                out = self._decode(moved, framed, config)
                 if callback is not None:
                     callback(1, 1)
             else:
                 out = self._paint_tiled(framed, stats, config, callback)
         return out[..., BORDER : BORDER + h, BORDER : BORDER + w].float().cpu().numpy()
+
+    def _decode(self, features: torch.Tensor, photo: torch.Tensor, config: InstantConfig) -> torch.Tensor:
+        bands = detail_bands(photo.to(self.device, torch.float32)) if config.detail else None
+        return self.decoder(features.contiguous(memory_format=torch.channels_last), bands, config.detail)
 
     def _encode(self, image: torch.Tensor) -> torch.Tensor:
         image = image.to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
@@ -192,9 +196,10 @@ class AnyPainting:
         for done, (top, left) in enumerate(boxes, start=len(boxes) + 1):
             y0, x0 = max(0, top - m), max(0, left - m)
             y1, x1 = min(h, top + tile + m), min(w, left + tile + m)
-            features = self._encode(_padded_to_stride(framed[..., y0:y1, x0:x1]))
+            piece = _padded_to_stride(framed[..., y0:y1, x0:x1])
+            features = self._encode(piece)
             moved = self._transform(features[0].flatten(1), photo_moments, stats, config).view_as(features)
-            painted = self.decoder(moved.contiguous(memory_format=torch.channels_last))
+            painted = self._decode(moved, piece, config)
             bottom, right = min(h, top + tile), min(w, left + tile)
             out[..., top:bottom, left:right] = painted[..., top - y0 : bottom - y0, left - x0 : right - x0].cpu()
             if callback is not None:

@@ -15,7 +15,7 @@ from nst.errors import InputError
 from nst.universal.network import Decoder
 
 FORMAT = "nst-decoder"
-VERSION = 1
+VERSION = 2  # 2: the decoder takes the photo's detail bands
 
 
 @dataclass(frozen=True)

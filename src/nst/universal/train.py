@@ -1,8 +1,8 @@
 """Training the any-painting decoder on photos alone.
 
 Each batch of photo crops is encoded to relu4_1; part of the batch first takes the statistics of
-another (colour-jittered) photo through WCT or AdaIN. The decoder learns to turn the features
-back into a picture whose own features match them: its relu4_1 against the target, and for the
+another (colour-jittered) photo through WCT or AdaIN. The decoder, given a random share of the
+photo's detail bands, learns to turn the features back into a picture whose own features match them: its relu4_1 against the target, and for the
 untouched part the shallower layers and the pixels against the photo; for the transferred part
 the per-channel mean and spread of every layer against the donor's. No painting is used.
 
@@ -28,7 +28,7 @@ from nst.atomic import save_torch_atomically
 from nst.errors import InputError
 from nst.models.train import PhotoSet, load_photos, random_crops
 from nst.universal.config import DecoderTrainConfig
-from nst.universal.network import ENCODER_LAYER, LOSS_LAYERS, Decoder
+from nst.universal.network import ENCODER_LAYER, LOSS_LAYERS, Decoder, detail_bands
 from nst.universal.store import DecoderCard, save_decoder
 from nst.universal.transforms import adain, wct
 from nst.vgg.features import FEATURE_RMS, VGG19Features
@@ -232,7 +232,11 @@ def train_decoder(
         transferred = (torch.rand(config.batch_size, generator=generator) < config.transfer_share).to(device)
         strengths = (0.3 + 0.7 * torch.rand(config.batch_size, generator=generator)).to(device)
         deep, targets = loss.targets(batch, donors, transferred, strengths, generator)
-        painted = decoder(deep * FEATURE_RMS)
+        # The share of the photo's detail bands the decoder is given: none for a fifth of the
+        # pictures, so it also paints without them, else anything up to all.
+        detail = torch.rand(config.batch_size, 1, 1, 1, generator=generator)
+        detail = torch.where(torch.rand(config.batch_size, 1, 1, 1, generator=generator) < 0.2, 0.0, detail)
+        painted = decoder(deep * FEATURE_RMS, detail_bands(batch), detail.to(device))
         total, terms = loss(painted, batch, deep, targets, transferred)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
@@ -246,7 +250,9 @@ def train_decoder(
         if config.preview_every and (step % config.preview_every == 0 or step == config.total_iterations):
             decoder.eval()
             with torch.no_grad():
-                preview = decoder(loss.encoder(preview_photo)[ENCODER_LAYER]).clamp(0, 1).cpu()
+                features = loss.encoder(preview_photo)[ENCODER_LAYER]
+                preview = torch.cat([decoder(features, detail_bands(preview_photo), d) for d in (0.0, 1.0)], -1)
+                preview = preview.clamp(0, 1).cpu()
             decoder.train()
         now = time.perf_counter()
         progress = DecoderProgress(step, config.total_iterations, size, values, elapsed_before + now - started, preview)
