@@ -155,7 +155,8 @@ class PerceptualLoss:
         style_config = StyleConfig(
             style_layers=config.style_layers, content_layers=config.content_layers, salient_quantile=1.0
         )
-        layers = tuple(dict.fromkeys(config.content_layers + config.style_layers))
+        subject = (config.subject_layer,) if config.subject_weight != 1.0 else ()
+        layers = tuple(dict.fromkeys(config.content_layers + config.style_layers + subject))
         self.extractor = VGG19Features(load_weights(config.weights), layers, pooling=config.pooling).to(device)
         # Per-position Gram matrices of the painting; multiplied by each crop size's positions.
         self.style_grams = {k: v[0].to(device) for k, v in compute_style_grams(
@@ -167,7 +168,8 @@ class PerceptualLoss:
         with torch.no_grad():
             targets = self.extractor(photo)
         features = self.extractor(output)
-        content = sum(losses.content_loss(features[k].float(), targets[k].float()) for k in cfg.content_layers)
+        content = sum(losses.content_loss(features[k].float(), targets[k].float(), self._subject(targets, k))
+                      for k in cfg.content_layers)
         style = output.new_zeros((), dtype=torch.float32)
         for layer, weight in zip(cfg.style_layers, self.layer_weights, strict=True):
             f = features[layer]
@@ -176,7 +178,21 @@ class PerceptualLoss:
         tv = losses.tv_loss(output.float())
         terms = {"content": cfg.content_weight * content, "style": cfg.style_weight * style,
                  "tv": cfg.tv_weight * tv}
+        if cfg.laplacian_weight:
+            pool = max(1, round(max(photo.shape[-2:]) / cfg.laplacian_size))
+            target = losses.laplacian_target(photo.float(), pool)
+            terms["content"] = terms["content"] + cfg.laplacian_weight * losses.laplacian_loss(output.float(), target, pool)
         return terms["content"] + terms["style"] + terms["tv"], terms
+
+    def _subject(self, targets: dict[str, torch.Tensor], layer: str) -> torch.Tensor | None:
+        """Each crop's subject weights at ``layer`` (1 everywhere when the subject weight is 1)."""
+        cfg = self.config
+        if cfg.subject_weight == 1.0:
+            return None
+        subject = targets[cfg.subject_layer].float()
+        size = tuple(targets[layer].shape[-2:])
+        return torch.cat([losses.subject_weights(subject[i : i + 1], cfg.subject_weight, size)  # type: ignore[arg-type]
+                          for i in range(subject.shape[0])])
 
 
 def _autocast(config: TrainConfig, device: torch.device) -> contextlib.AbstractContextManager[Any]:

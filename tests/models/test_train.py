@@ -1,0 +1,103 @@
+"""Training a style model: the loss falls, resume, fine-tuning, the photos it reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nst.errors import InputError
+from nst.models.store import load_model
+from nst.models.train import load_photos, train_style_model
+from tests.models.helpers import TINY, picture
+
+
+def test_training_lowers_the_loss(style: Path, photos: Path, tmp_path: Path):
+    config = TINY.with_changes(iterations=(20,))
+    result = train_style_model(style, photos, tmp_path / "m.pt", config)
+    totals = [h["total"] for h in result.history]
+    assert len(totals) == 20
+    assert np.mean(totals[-5:]) < 0.5 * np.mean(totals[:3])
+    assert result.photos == 8 and sorted(result.skipped_photos) == ["broken.jpg", "notes.txt"]
+    assert (tmp_path / "m.pt").is_file() and not (tmp_path / "m.pt.ckpt").exists()
+
+
+def test_too_few_photos_is_one_clear_error(style: Path, tmp_path: Path):
+    folder = tmp_path / "few"
+    folder.mkdir()
+    picture(0).save(folder / "a.png")
+    with pytest.raises(InputError, match="only 1 usable photos"):
+        train_style_model(style, folder, tmp_path / "m.pt", TINY)
+
+
+def test_interrupted_training_resumes_to_the_same_model(style: Path, photos: Path, tmp_path: Path):
+    whole = train_style_model(style, photos, tmp_path / "whole.pt", TINY)
+    stop_at = 3
+    first = train_style_model(style, photos, tmp_path / "part.pt", TINY, callback=lambda p: p.step == stop_at)
+    assert first.stopped and first.steps == stop_at
+    assert (tmp_path / "part.pt.ckpt").is_file() and not (tmp_path / "part.pt").exists()
+    with pytest.raises(InputError, match="--resume"):
+        train_style_model(style, photos, tmp_path / "part.pt", TINY)
+    second = train_style_model(style, photos, tmp_path / "part.pt", TINY, resume=True)
+    assert not second.stopped and second.steps == TINY.total_iterations
+    a, _ = load_model(tmp_path / "whole.pt")
+    b, _ = load_model(tmp_path / "part.pt")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+    assert [h["total"] for h in second.history] == [h["total"] for h in whole.history]
+
+
+def test_resume_refuses_other_settings(style: Path, photos: Path, tmp_path: Path):
+    train_style_model(style, photos, tmp_path / "m.pt", TINY, callback=lambda p: p.step == 2)
+    with pytest.raises(InputError, match="another painting, photo set or settings"):
+        train_style_model(style, photos, tmp_path / "m.pt", TINY.with_changes(lr=0.5), resume=True)
+
+
+def test_fine_tuning_starts_from_the_model_and_keeps_its_card(style: Path, photos: Path, tmp_path: Path):
+    first = train_style_model(style, photos, tmp_path / "first.pt", TINY.with_changes(iterations=(20,)))
+    fresh_start = first.history[0]["total"]
+    tuned = train_style_model(style, photos, tmp_path / "tuned.pt", TINY.with_changes(iterations=(2,)),
+                              init=tmp_path / "first.pt", name="tuned")
+    # The first step of fine-tuning already paints like the trained model, far below a fresh start.
+    assert tuned.history[0]["total"] < 0.5 * fresh_start
+    _, card = load_model(tmp_path / "tuned.pt")
+    assert [c.name for c in card.lineage()] == ["first", "tuned"]
+    assert card.fine_tuned_from["config"]["iterations"] == [20] and card.steps == 2
+    with pytest.raises(InputError, match="width 4 and 1 residual blocks"):
+        train_style_model(style, photos, tmp_path / "wide.pt", TINY.with_changes(width=8), init=tmp_path / "first.pt")
+    with pytest.raises(InputError, match="not ONNX"):
+        train_style_model(style, photos, tmp_path / "x.pt", TINY, init=_onnx_file(tmp_path))
+
+
+def _onnx_file(folder: Path) -> Path:
+    path = folder / "model.onnx"
+    path.write_bytes(b"not really onnx")
+    return path
+
+
+def test_load_photos_skips_what_it_cannot_read(photos: Path):
+    found = load_photos(photos, shorter_side=32)
+    assert len(found.images) == 8 and min(found.images[0].size) == 32
+    with pytest.raises(InputError, match="does not exist"):
+        load_photos(photos / "nope", 32)
+
+
+def test_the_subject_weight_and_the_outline_term_change_what_training_minimises(style: Path, photos: Path,
+                                                                                 tmp_path: Path):
+    torch.manual_seed(0)
+    from nst.image import load_image
+    from nst.models.train import PerceptualLoss
+
+    painting = load_image(style, 64)
+    photo = torch.stack([load_image(p, 64)[0, :, :48, :48] for p in sorted(photos.glob("photo*.jpg"))[:2]])
+    output = (photo + 0.1 * torch.randn_like(photo)).clamp(0, 1)
+    plain = PerceptualLoss(TINY, painting, torch.device("cpu"))(output, photo)[1]
+    kept = PerceptualLoss(TINY.with_changes(subject_weight=10.0, laplacian_weight=1.0), painting,
+                          torch.device("cpu"))(output, photo)[1]
+    assert kept["style"] == pytest.approx(float(plain["style"]), rel=1e-5)
+    assert float(kept["content"]) != pytest.approx(float(plain["content"]), rel=1e-3)
+    result = train_style_model(style, photos, tmp_path / "m.pt",
+                               TINY.with_changes(subject_weight=10.0, laplacian_weight=1.0, iterations=(2,)))
+    assert all(np.isfinite(h["total"]) for h in result.history)
