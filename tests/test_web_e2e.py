@@ -6,7 +6,9 @@ $NST_SCREENSHOTS (e.g. ``NST_SCREENSHOTS=docs/img``), which also makes the job l
 pictures in the docs look like paintings.
 
 The server's bundled style models are tiny untrained ones made here, or the ``NAME.pt`` +
-``NAME.onnx`` pairs in $NST_TEST_MODELS (e.g. ``src/nst/models/bundled``, for the docs' pictures).
+``NAME.onnx`` pairs in $NST_TEST_MODELS (e.g. ``src/nst/models/bundled``, for the docs' pictures);
+its any-painting decoder likewise a tiny untrained one, or the file $NST_TEST_DECODER names (e.g.
+``src/nst/universal/bundled/decoder.pt``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web_helpers import make_style_models, picture_bytes, running_server
+from tests.web_helpers import make_decoder, make_style_models, picture_bytes, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -70,9 +72,16 @@ def models_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, models_dir):
+def decoder(tmp_path_factory) -> Path:
+    if os.environ.get("NST_TEST_DECODER"):
+        return Path(os.environ["NST_TEST_DECODER"]).resolve()
+    return make_decoder(tmp_path_factory.mktemp("decoder") / "decoder.pt")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, models_dir, decoder):
     data = tmp_path_factory.mktemp("web") / "data"
-    with running_server(data, args=["--quiet"], models_dir=models_dir) as running:
+    with running_server(data, args=["--quiet"], models_dir=models_dir, decoder=decoder) as running:
         yield running
 
 
@@ -291,6 +300,55 @@ def test_an_instant_style_paints_the_photo_at_once(server, browser, pictures, sh
     phone.close()
     page.close()
     assert errors == [] and phone_errors == [], errors + phone_errors
+
+
+def test_any_painting_paints_the_two_pictures_at_once(server, browser, pictures, shots):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors = watch_errors(page)
+    page.goto(server.url + "/")
+    page.wait_for_selector("#server:has-text('idle')")
+    button = page.locator("#paint-any")
+    assert button.is_visible() and button.is_disabled() and page.locator("#anypainting").is_visible()
+    assert "Pick a photo and a painting" in page.inner_text("#any-message")
+
+    # The same two pictures as "Paint it", and the choice beside it.
+    page.set_input_files("#drop-content input", str(pictures[0]))
+    page.set_input_files("#drop-style input", str(pictures[1]))
+    page.wait_for_selector("#paint-any:not([disabled])")
+    assert not page.locator("#start").is_disabled()
+    set_range(page, "#any-strength", 80)
+    set_range(page, "#any-stroke", 1)
+    assert (page.inner_text("#any-strength-out"), page.inner_text("#any-stroke-out")) == ("80%", "2×")
+    button.click()
+    page.wait_for_selector("#run[data-status=done]", timeout=120_000)
+    page.wait_for_function(
+        "() => document.querySelector('#stage-image').src.includes('/result')"
+        " && document.querySelector('#stage-image').naturalWidth > 0"
+    )
+    assert "style of your painting" in page.inner_text("#run-status")
+    stats = page.inner_text("#run-stats")
+    assert "80%" in stats and "2×" in stats
+    assert page.locator("#run-style").is_visible() and page.locator("#run-model").is_visible()
+    assert re.fullmatch(r"/api/jobs/[0-9a-f]{32}/result\?download=1", page.get_attribute("#download", "href"))
+
+    # It is in the gallery with its settings, like any painting.
+    tile = page.locator(".tile:has(.badge.anypainting)")
+    tile.first.wait_for()
+    settings = tile.first.locator(".tile-settings").inner_text()
+    assert "any painting" in settings and "strength 80%" in settings and "strokes 2×" in settings
+    settle(page)
+    page.wait_for_timeout(800)  # the smooth scroll to the result
+    page.locator("#run").screenshot(path=shots / "web-10-anypainting.png")
+
+    # Re-run: the pictures and the settings come back.
+    set_range(page, "#any-strength", 30)
+    tile.first.locator(".rerun").click()
+    page.wait_for_selector("#any-message:has-text('loaded')")
+    assert (page.input_value("#any-strength"), page.input_value("#any-stroke")) == ("80", "1")
+    assert not button.is_disabled()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1200
+    page.close()
+    assert errors == [], errors
 
 
 def test_a_server_with_a_token_asks_for_it_once(tmp_path, browser):

@@ -1,5 +1,5 @@
-"""Helpers for the web tests: tiny pictures, tiny style models, and a real `nst serve` in a
-subprocess on loopback."""
+"""Helpers for the web tests: tiny pictures, tiny style models, a tiny any-painting decoder, and
+a real `nst serve` in a subprocess on loopback."""
 
 from __future__ import annotations
 
@@ -75,11 +75,29 @@ def make_style_models(folder: Path, paintings: dict[str, str]) -> Path:
     return folder
 
 
-# `python -c` this, with a models folder as the first argument and `nst`'s arguments after it:
-# the CLI with that folder as its bundled models (tests cannot monkeypatch another process).
-_WITH_MODELS = (
+def make_decoder(path: Path) -> Path:
+    """A tiny untrained any-painting decoder file: what a server takes for its bundled decoder
+    when `nst.universal.paint.bundled_decoder_path` points there. It paints noise, quickly."""
+    import torch
+
+    from nst.universal.network import Decoder
+    from nst.universal.store import DecoderCard, save_decoder
+
+    torch.manual_seed(0)
+    card = DecoderCard(width=4, photos=0, photos_fingerprint="", steps=0, seconds=0.0, device="cpu")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_decoder(Decoder(width=4), card, path)
+
+
+# `python -c` this, with a models folder and a decoder file ("" for the installation's own) as
+# the first two arguments and `nst`'s arguments after them: the CLI with those as its bundled
+# models and decoder (tests cannot monkeypatch another process).
+_WITH_BUNDLED = (
     "import sys; from pathlib import Path; import nst.models.registry as registry; "
-    "folder = Path(sys.argv.pop(1)); registry.bundled_dir = lambda: folder; "
+    "import nst.universal.paint as universal; "
+    "models, decoder = sys.argv.pop(1), sys.argv.pop(1); "
+    "registry.bundled_dir = (lambda: Path(models)) if models else registry.bundled_dir; "
+    "universal.bundled_decoder_path = (lambda: Path(decoder)) if decoder else universal.bundled_decoder_path; "
     "from nst.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
@@ -110,14 +128,18 @@ def running_server(
     env: dict[str, str] | None = None,
     timeout: float = 90.0,
     models_dir: Path | None = None,
+    decoder: Path | None = None,
 ) -> Iterator[Server]:
     """`python -m nst.cli serve` on a free loopback port, until the block ends; with
-    ``models_dir``, the models there are the server's bundled ones."""
+    ``models_dir``, the models there are the server's bundled ones, and with ``decoder``, that
+    file is its any-painting decoder."""
     import httpx2
 
     port = free_port()
     log = data_dir.parent / f"server-{port}.log"
-    program = ["-m", "nst.cli"] if models_dir is None else ["-c", _WITH_MODELS, str(models_dir)]
+    program = ["-m", "nst.cli"]
+    if models_dir is not None or decoder is not None:
+        program = ["-c", _WITH_BUNDLED, str(models_dir or ""), str(decoder or "")]
     command = [
         sys.executable, *program, "serve", "--host", "127.0.0.1", "--port", str(port),
         "--data-dir", str(data_dir), "--device", "cpu", *args,

@@ -3,18 +3,20 @@
 `create_app` builds the app from its parts:
 
 * `nst.web.routes`: the routes, one module per resource (page, info, images, jobs, events,
-  instant);
+  instant, anypainting);
 * `nst.web.schemas`: the request and response bodies;
 * `nst.web.guard`: every check of what a client sends: the settings a client may set (an
   allowlist: nothing that names a file, a path or weights), uploads, sizes, and the
   `RequestGuard` middleware (Host, token, cross-site writes, body size, security headers);
 * `nst.web.dependencies`: the `Server` state the routes share;
-* `nst.web.store`, `nst.web.jobs`, `nst.web.instant`: jobs and uploads on disk, the queue and its
-  worker, the bundled style models.
+* `nst.web.store`, `nst.web.jobs`, `nst.web.instant`, `nst.web.anypainting`: jobs and uploads on
+  disk, the queue and its worker, the bundled style models, the any-painting decoder.
 
-Two kinds of job share the store and the gallery: an optimisation (queued, minutes, the finest
-picture) and an instant job (a bundled style model paints the photo inside the request, about a
-second, and the job is stored already done).
+Three kinds of job share the store and the gallery: an optimisation (queued, minutes, the finest
+picture), an instant job (a bundled style model paints the photo inside the request, about a
+second, and the job is stored already done) and an any-painting job (the photo in the style of
+an uploaded painting, painted inside the request in seconds by `nst.universal`'s decoder, stored
+already done).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 import nst
 from nst._version import __version__
+from nst.web.anypainting import AnyPainter
 from nst.web.dependencies import Server
 from nst.web.guard import LOOPBACK_HOSTS, Limits, RequestGuard, TooLarge
 from nst.web.instant import InstantPainter
@@ -102,8 +105,12 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    # Loaded style models live as long as this app (the first picture of each style loads it).
-    app.state.server = Server(store, queue, InstantPainter(device), limits, device, stream_interval)
+    # Loaded style models and the any-painting decoder live as long as this app (the first picture
+    # of each loads it); they paint one picture at a time between them.
+    painter = InstantPainter(device)
+    app.state.server = Server(
+        store, queue, painter, limits, device, stream_interval, AnyPainter(device, painter.turn)
+    )
     app.add_middleware(RequestGuard, token=token, allowed_hosts=allowed_hosts, limits=limits)
 
     @app.exception_handler(nst.InputError)

@@ -1,4 +1,4 @@
-"""What the routes share: one `Server` per app (store, queue, painter, limits), and how a job is shown."""
+"""What the routes share: one `Server` per app (store, queue, painters, limits), and how a job is shown."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi import Path as PathParam
 
+from nst.web.anypainting import AnyPainter
 from nst.web.guard import Limits
 from nst.web.instant import InstantPainter
 from nst.web.jobs import JobQueue
-from nst.web.records import ID_REGEX, QUEUED, RUNNING, JobRecord
+from nst.web.records import ID_REGEX, QUEUED, RUNNING, JobRecord, kind_of
 from nst.web.schemas import JobOut, ProgressOut
 from nst.web.store import Store
 
@@ -30,6 +31,8 @@ class Server:
     device: str
     # How often a progress stream looks for news, in seconds.
     stream_interval: float
+    # The any-painting decoder (loaded on first use), sharing ``painter``'s turn.
+    anypainting: AnyPainter
 
     def job(self, job_id: str) -> JobRecord:
         """The job, or 404."""
@@ -50,7 +53,7 @@ class Server:
         done = job.status == "done"
         return JobOut(
             id=job.id,
-            kind="optimisation" if job.model is None else "instant",
+            kind=kind_of(job),
             model=job.model,
             status=job.status,
             created=job.created,

@@ -6,12 +6,14 @@
   weights file or a download) and is refused with one message that never depends on the value,
   so an answer says nothing about the server's files.
 * `read_upload`: an upload, judged by its bytes (format, pixel count before decoding, shape).
-* `instant_size`: the size of an instant picture.
+* `instant_size`, `stroke_scale`: the size of an instant (or any-painting) picture, and the
+  painting's scale of an any-painting one.
 * `RequestGuard`: an ASGI middleware (so it also covers streams) for what comes before any
   route: the Host header, the token, cross-site writes, the body size; and security headers.
 
 Ids in URLs and bodies are checked by their schemas (`ID_REGEX`, 32 hex digits); style models
-are looked up by name among the bundled ones (`nst.web.instant`), never opened by path.
+are looked up by name among the bundled ones (`nst.web.instant`), never opened by path, and the
+any-painting decoder is the bundled one (`nst.web.anypainting`): no request names a file.
 """
 
 from __future__ import annotations
@@ -195,6 +197,20 @@ def instant_size(requested: int | None, default: int, limits: Limits) -> int:
             f"size must be between 16 and this server's limit of {limits.max_size} px, got {size}"
         )
     return size
+
+
+#: The least and the most ``stroke_scale`` of an any-painting picture: the painting at a quarter
+#: of the photo's size to four times (beyond, its statistics come from a thumbnail or cost more
+#: than the photo's, for strokes no one asked for).
+STROKE_SCALES = (0.25, 4.0)
+
+
+def stroke_scale(value: float) -> float:
+    """The painting's size relative to the photo's, within `STROKE_SCALES`."""
+    low, high = STROKE_SCALES
+    if not low <= value <= high:  # NaN fails too
+        raise nst.InputError(f"stroke_scale must be between {low:g} and {high:g}, got {_short(value)}")
+    return float(value)
 
 
 # Uploads -------------------------------------------------------------------------------------------

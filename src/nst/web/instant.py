@@ -2,8 +2,9 @@
 
 Unlike an optimisation (minutes, one job at a time in `nst.web.jobs.JobQueue`'s worker), a style
 model paints synchronously inside the request. Painting takes every core, so one picture is
-painted at a time; a few requests may wait for their turn, and more get `QueueFull` (429)
-rather than piling up threads that would each hold a photo in memory.
+painted at a time (a style model's or the any-painting decoder's: they share `InstantPainter.turn`);
+a few requests may wait for their turn, and more get `QueueFull` (429) rather than piling up
+threads that would each hold a photo in memory.
 """
 
 from __future__ import annotations
@@ -86,13 +87,17 @@ class InstantPainter:
         """Paint ``photo`` with the model ``name``; waits its turn, or `QueueFull` if too many wait."""
         check_options(strength, preserve_color)
         model = self.model(name)
-        with self._turn():
+        with self.turn():
             started = time.perf_counter()
             image = model.paint(photo, size=size, strength=strength, preserve_color=preserve_color)
             return Painted(image, model.card, time.perf_counter() - started)
 
     @contextmanager
-    def _turn(self) -> Iterator[None]:
+    def turn(self) -> Iterator[None]:
+        """One picture's turn on this server, waited for; `QueueFull` if too many wait already.
+
+        Shared with the any-painting decoder (`nst.web.anypainting`): one picture at a time in all.
+        """
         with self._admitted_lock:
             if self._admitted > self.max_waiting:  # one painting plus max_waiting waiting
                 raise QueueFull(1)

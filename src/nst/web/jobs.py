@@ -323,8 +323,12 @@ class JobQueue:
         many = len(job.style_ids) > 1
         for number, style_id in enumerate(job.style_ids, start=1):
             named.append((self.store.image_path(style_id), f"painting {number}" if many else "the painting"))
+        # init "instant" starts from the any-painting decoder's picture: its file is the server's.
+        from nst.universal.paint import bundled_decoder_path
+
+        named.append((bundled_decoder_path(), "the any-painting decoder"))
         for path, name in named:
-            for form in (f"image '{path}'", f"'{path}'", str(path)):
+            for form in (f"decoder file '{path}'", f"image '{path}'", f"'{path}'", str(path)):
                 message = message.replace(form, name)
         for folder in {str(self.store.data_dir.resolve()), str(self.store.data_dir)}:
             message = message.replace(folder, "the server's data folder")

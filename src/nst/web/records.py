@@ -65,6 +65,20 @@ class JobRecord:
     # The bundled style model of an instant job (painted at once, never queued); None for an
     # optimisation.
     model: str | None = None
+    # "anypainting" for a picture painted at once by the any-painting decoder; None otherwise
+    # (the kind then follows from ``model``: see `kind_of`).
+    kind: str | None = None
+
+
+#: A picture of any uploaded painting, painted at once (`nst.universal`), never queued.
+ANYPAINTING = "anypainting"
+
+
+def kind_of(job: JobRecord) -> str:
+    """optimisation (queued), instant (a bundled style model) or anypainting (the decoder)."""
+    if job.kind:
+        return job.kind
+    return "optimisation" if job.model is None else "instant"
 
 
 def job_from_row(row: sqlite3.Row) -> JobRecord:
@@ -85,4 +99,5 @@ def job_from_row(row: sqlite3.Row) -> JobRecord:
         finished=data["finished"],
         attempts=data["attempts"],
         model=data.get("model"),
+        kind=data.get("kind"),
     )

@@ -54,6 +54,26 @@ class InstantIn(BaseModel):
     )
 
 
+class AnyPaintingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image_id: str = Field(pattern=ID_REGEX, description="id of an uploaded photo")
+    painting_id: str = Field(pattern=ID_REGEX, description="id of an uploaded painting, whose style it takes")
+    size: int | None = Field(
+        default=None,
+        description=f"longest side in px (default {INSTANT_SIZE}, or the server's limit if lower)",
+    )
+    strength: float = Field(default=1.0, description="0 gives the photo, 1 the full style")
+    preserve_color: str = Field(
+        default="none", max_length=32, description="none, or luminance to keep the photo's colours"
+    )
+    stroke_scale: float = Field(
+        default=1.0,
+        description="the painting's size relative to the photo's: 2 paints strokes twice as large "
+        "(0.25 to 4)",
+    )
+
+
 class ModelOut(BaseModel):
     name: str
     painting: str = Field(description="the painting whose style the model paints")
@@ -86,7 +106,10 @@ class ProgressOut(BaseModel):
 
 class JobOut(BaseModel):
     id: str
-    kind: str = Field(description="optimisation (queued) or instant (a style model, done at once)")
+    kind: str = Field(
+        description="optimisation (queued), instant (a style model, done at once) or anypainting "
+        "(the any-painting decoder and an uploaded painting, done at once)"
+    )
     model: str | None = Field(description="the style model of an instant job")
     status: str = Field(description="queued, running, done, failed or cancelled")
     created: float
@@ -121,6 +144,12 @@ class InfoOut(BaseModel):
     preset_summaries: dict[str, str]
     preserve_color_modes: list[str]
     models: list[ModelOut] = Field(description="the bundled style models (as GET /api/models)")
-    instant_size: int = Field(description="default longest side of an instant picture")
+    instant_size: int = Field(description="default longest side of an instant or any-painting picture")
+    anypainting: bool = Field(
+        description="whether this server paints any painting instantly (POST /api/anypainting)"
+    )
+    stroke_scales: list[float] = Field(
+        description="the least and the most stroke_scale of an any-painting picture"
+    )
     limits: dict[str, int]
     counts: dict[str, int]

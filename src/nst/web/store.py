@@ -6,7 +6,8 @@ Layout of the data folder::
     images/<id>.png      uploads, re-encoded after validation
     images/<id>.thumb.jpg  their thumbnails, made on first request
     results/<id>.png     finished pictures (with their settings as PNG metadata), optimised
-                         or painted at once by a bundled style model (an "instant" job)
+                         or painted at once by a bundled style model (an "instant" job) or by
+                         the any-painting decoder (an "anypainting" job)
     checkpoints/<id>.pt  the state of a running job, so that a restart resumes it
 
 Every file name is a server-made id (32 hex digits); `checked_id` refuses anything else, so no
@@ -63,7 +64,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     started REAL,
     finished REAL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    model TEXT
+    model TEXT,
+    kind TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, seq);
 CREATE TABLE IF NOT EXISTS job_images (
@@ -106,10 +108,14 @@ class Store:
 
     def _migrate(self) -> None:
         # Databases made before instant jobs lack the model column; NULL marks an optimisation.
+        # Those made before any-painting jobs lack the kind column; NULL: the kind follows from
+        # the model (`nst.web.records.kind_of`).
         with self._lock:
             columns = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
             if "model" not in columns:
                 self._db.execute("ALTER TABLE jobs ADD COLUMN model TEXT")
+            if "kind" not in columns:
+                self._db.execute("ALTER TABLE jobs ADD COLUMN kind TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -235,37 +241,46 @@ class Store:
     def add_instant(
         self,
         content_id: str,
-        model: str,
+        model: str | None,
         overrides: dict[str, Any],
         settings: dict[str, Any],
         result: dict[str, Any],
         image: Image.Image,
         metadata: dict[str, Any],
+        *,
+        style_ids: list[str] | None = None,
+        kind: str | None = None,
     ) -> JobRecord:
-        """Record a picture painted at once by a style model, as a finished job.
+        """Record a picture painted at once (by a style model, or with ``kind`` "anypainting" by
+        the any-painting decoder from the uploads ``style_ids``) as a finished job.
 
         The PNG is written (atomically) before the row exists, so a listed job always has its
-        picture; if the row cannot be added (LookupError: the photo was deleted meanwhile), the
+        picture; if the row cannot be added (LookupError: an upload was deleted meanwhile), the
         file goes again.
         """
+        style_ids = [checked_id(i) for i in style_ids or []]
         job_id = new_id()
         path = nst.save_image(image, self.result_path(job_id), {**metadata, "job": job_id}, fast=True)
         try:
             with self._transaction() as db:
-                if not db.execute("SELECT 1 FROM images WHERE id = ?", (content_id,)).fetchone():
-                    raise LookupError(content_id)
+                for image_id in (content_id, *style_ids):
+                    if not db.execute("SELECT 1 FROM images WHERE id = ?", (image_id,)).fetchone():
+                        raise LookupError(image_id)
                 now = time.time()
                 started = now - float(result.get("elapsed", 0.0))
                 db.execute(
                     "INSERT INTO jobs (id, created, status, content_id, style_ids, preset, overrides,"
-                    " settings, result, started, finished, attempts, model)"
-                    " VALUES (?, ?, ?, ?, '[]', NULL, ?, ?, ?, ?, ?, 1, ?)",
+                    " settings, result, started, finished, attempts, model, kind)"
+                    " VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 1, ?, ?)",
                     (
-                        job_id, started, DONE, content_id, json.dumps(overrides), json.dumps(settings),
-                        json.dumps(result), started, now, model,
+                        job_id, started, DONE, content_id, json.dumps(style_ids), json.dumps(overrides),
+                        json.dumps(settings), json.dumps(result), started, now, model, kind,
                     ),
                 )  # fmt: skip
-                db.execute("INSERT INTO job_images (job_id, image_id) VALUES (?, ?)", (job_id, content_id))
+                db.executemany(
+                    "INSERT INTO job_images (job_id, image_id) VALUES (?, ?)",
+                    [(job_id, image_id) for image_id in {content_id, *style_ids}],
+                )
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -372,9 +387,10 @@ class Store:
         """Run times in seconds of the last finished jobs (for Retry-After estimates)."""
         with self._lock:
             rows = self._db.execute(
-                # Instant jobs take a second and say nothing about how long the queue takes.
+                # Instant and any-painting jobs take seconds and say nothing about how long the
+                # queue takes.
                 "SELECT finished - started AS d FROM jobs"
-                " WHERE status = ? AND started IS NOT NULL AND model IS NULL"
+                " WHERE status = ? AND started IS NOT NULL AND model IS NULL AND kind IS NULL"
                 " ORDER BY seq DESC LIMIT ?",
                 (DONE, count),
             ).fetchall()

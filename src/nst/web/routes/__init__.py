@@ -6,10 +6,14 @@
 * `jobs`: optimisation jobs: submit, list, status, preview, result, cancel, delete.
 * `events`: a job's progress as Server-Sent Events.
 * `instant`: the bundled style models and instant pictures.
+* `anypainting`: a photo in the style of any uploaded painting, painted at once.
 """
 
-from nst.web.routes import events, images, info, instant, jobs, page
+from nst.web.routes import anypainting, events, images, info, instant, jobs, page
 
-ROUTERS = (page.router, info.router, images.router, jobs.router, events.router, instant.router)
+ROUTERS = (
+    page.router, info.router, images.router, jobs.router, events.router, instant.router,
+    anypainting.router,
+)  # fmt: skip
 
 __all__ = ["ROUTERS"]

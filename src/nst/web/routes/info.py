@@ -1,4 +1,5 @@
-"""GET /api/info: version, device, defaults, presets, models, limits and queue counts."""
+"""GET /api/info: version, device, defaults, presets, models, the any-painting engine, limits and
+queue counts."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import nst
 from nst._version import __version__
 from nst.optimise.config import PRESERVE_COLOR_MODES, PRESET_SUMMARIES, PRESETS
 from nst.web.dependencies import ServerDep
+from nst.web.guard import STROKE_SCALES
 from nst.web.instant import card_summary
 from nst.web.schemas import INSTANT_SIZE, InfoOut, ModelOut
 
@@ -31,6 +33,8 @@ def info(server: ServerDep) -> InfoOut:
         preserve_color_modes=list(PRESERVE_COLOR_MODES),
         models=[ModelOut(**card_summary(card)) for card in server.painter.cards()],
         instant_size=min(INSTANT_SIZE, limits.max_size),
+        anypainting=server.anypainting.available(),
+        stroke_scales=list(STROKE_SCALES),
         limits=dataclasses.asdict(limits),
         counts=server.store.counts(),
     )

@@ -40,7 +40,7 @@ def paint_instant(server: ServerDep, request: InstantIn, response: Response) -> 
     store = server.store
     if store.get_image(request.image_id) is None:
         raise HTTPException(404, f"no such image: {request.image_id}")
-    photo = _stored_photo(store, request.image_id)
+    photo = stored_picture(store, request.image_id)
     painted = server.painter.paint(request.model, photo, size, request.strength, request.preserve_color)
     settings = {
         "model": request.model, "size": size, "strength": request.strength,
@@ -65,8 +65,9 @@ def paint_instant(server: ServerDep, request: InstantIn, response: Response) -> 
     return server.job_out(job)
 
 
-def _stored_photo(store: Store, image_id: str) -> Image.Image:
-    """An upload as a PIL image; read as bytes so that an error names no server path."""
+def stored_picture(store: Store, image_id: str, role: str = "photo") -> Image.Image:
+    """An upload as a PIL image; read as bytes so that an error names no server path (the
+    upload is "the stored photo" or "the stored painting", after ``role``)."""
     try:
         data = store.image_path(image_id).read_bytes()
     except FileNotFoundError:
@@ -74,4 +75,4 @@ def _stored_photo(store: Store, image_id: str) -> Image.Image:
     try:
         return load_pil(data)
     except nst.InputError as exc:
-        raise nst.InputError(f"the stored photo cannot be read ({' '.join(str(exc).split())})") from None
+        raise nst.InputError(f"the stored {role} cannot be read ({' '.join(str(exc).split())})") from None

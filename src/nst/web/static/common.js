@@ -15,6 +15,7 @@ export const state = {
   galleryTimer: null,
   jobs: [],
   instantBusy: false,
+  anyBusy: false,
 };
 
 // Formatting -------------------------------------------------------------------------------------

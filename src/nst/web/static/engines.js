@@ -5,16 +5,18 @@
 //   the finest picture. The drop zones, the settings and "Paint it" (forms.js); always there.
 // * instant: a bundled style model paints the photo in about a second, one model per painting
 //   (instant.js); hidden when the server has no models.
-// * universal, "any painting, instantly" (nst.universal): the photo and any painting, painted
-//   in about a second. Not offered yet. Its entry goes at the end of ENGINES, its button beside
-//   "Paint it" (index.html marks the place), shown when /api/info says the server has it.
+// * anypainting, "any painting, instantly" (nst.universal): the photo and the painting, painted
+//   in a few seconds with no training per painting (anypainting.js). Its button sits beside
+//   "Paint it", its settings above them; hidden when /api/info says the server has no decoder.
 
+import { buildAnyPainting } from "./anypainting.js";
 import { applySettingsInfo } from "./forms.js";
 import { buildInstant } from "./instant.js";
 
 export const ENGINES = [
   { name: "optimise", show: (info) => applySettingsInfo(info) },
   { name: "instant", show: (info) => buildInstant(info.models || []) },
+  { name: "anypainting", show: (info) => buildAnyPainting(info) },
 ];
 
 export function showEngines(info) {

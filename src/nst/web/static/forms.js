@@ -1,5 +1,6 @@
 // The optimisation's settings (quality, style strength, size, iterations, colours) and "Paint it".
 
+import { loadAnyPainting, updateAnyPainting } from "./anypainting.js";
 import { post } from "./api.js";
 import { $, capital, duration, factor, flash, ROLE_LABEL, setMessage, state } from "./common.js";
 import { refreshGallery } from "./gallery.js";
@@ -128,6 +129,10 @@ export function loadIntoForm(job) {
     loadInstant(job);
     return;
   }
+  if (job.kind === "anypainting") {
+    loadAnyPainting(job);
+    return;
+  }
   const c = controls();
   c.preset.value = job.preset && state.info.presets[job.preset] ? job.preset : "";
   presetChanged();
@@ -147,7 +152,9 @@ export function loadIntoForm(job) {
   flash($("#create"));
 }
 
+// "Paint it" and, beside it, "Any painting, instantly": both need the two pictures.
 export function updateStart() {
+  updateAnyPainting();
   const ready = state.picked.content && state.picked.style;
   $("#start").disabled = !ready;
   if (!ready && !$("#form-message").classList.contains("error")) {

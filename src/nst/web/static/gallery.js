@@ -13,6 +13,13 @@ function summary(job) {
     if (s.preserve_color === "luminance") parts.push("photo's colours");
     return parts.join(" · ");
   }
+  if (job.kind === "anypainting") {
+    const parts = [job.result ? `${job.result.width}×${job.result.height}` : `${s.size} px`];
+    parts.push("any painting", `strength ${percent(s.strength)}`);
+    if (s.stroke_scale !== 1) parts.push(`strokes ${factor(s.stroke_scale)}`);
+    if (s.preserve_color === "luminance") parts.push("photo's colours");
+    return parts.join(" · ");
+  }
   const base = presetSettings(job.preset);
   const parts = [job.result ? `${job.result.width}×${job.result.height}` : `${s.size} px`];
   parts.push(`strength ${factor(s.style_weight / base.style_weight)}`);
@@ -30,15 +37,17 @@ function tile(job) {
   image.alt = job.status === "done" ? "a finished painting" : "the photo of a job that is not done";
   if (job.status !== "done") image.style.opacity = "0.55";
   const instant = job.kind === "instant";
+  const quick = instant || job.kind === "anypainting"; // painted at once, in seconds
   const badge = $(".badge", node);
-  badge.textContent = job.status === "done" ? (instant ? "instant" : "") : job.status;
-  badge.className = `badge ${instant ? "instant" : job.status}`;
+  const label = { instant: "instant", anypainting: "any painting" }[job.kind] || "";
+  badge.textContent = job.status === "done" ? label : job.status;
+  badge.className = `badge ${quick ? job.kind : job.status}`;
   const inputs = node.querySelectorAll(".tile-inputs img");
   inputs[0].src = `${job.content_url}/thumbnail`;
   if (instant) inputs[1].remove();
   else inputs[1].src = `${job.style_urls[0]}/thumbnail`;
   $(".tile-settings", node).textContent = summary(job);
-  const seconds = job.result && (instant ? `${job.result.elapsed.toFixed(1)} s` : duration(job.result.elapsed));
+  const seconds = job.result && (quick ? `${job.result.elapsed.toFixed(1)} s` : duration(job.result.elapsed));
   const took = job.result ? ` · took ${seconds}` : "";
   $(".tile-when", node).textContent = `${ago(job.created)}${took}`;
   $(".tile-image", node).addEventListener("click", () => showJob(job, { scroll: true }));

@@ -1,7 +1,7 @@
 // The job on show: its progress (streamed as Server-Sent Events), its preview, then its result.
 
 import { api } from "./api.js";
-import { $, capital, duration, modelTitle, number, percent, setMessage, state, TERMINAL } from "./common.js";
+import { $, capital, duration, factor, modelTitle, number, percent, setMessage, state, TERMINAL } from "./common.js";
 import { loadIntoForm } from "./forms.js";
 import { markCurrentTile, refreshGallery } from "./gallery.js";
 
@@ -22,8 +22,9 @@ export function showJob(job, { scroll = false } = {}) {
     else style.src = `${job.style_urls[0]}/thumbnail`;
     style.hidden = instant;
     const chip = $("#run-model");
-    chip.hidden = !instant;
-    chip.textContent = instant ? modelTitle(job.model, job.result && job.result.painting) : "";
+    chip.hidden = !instant && job.kind !== "anypainting";
+    if (instant) chip.textContent = modelTitle(job.model, job.result && job.result.painting);
+    else chip.textContent = job.kind === "anypainting" ? "Any painting, instantly" : "";
   }
   renderJob(job);
   if (!TERMINAL.has(job.status)) follow(job.id);
@@ -94,6 +95,17 @@ function renderJob(job) {
     stats.push(["Size", `${r.width}×${r.height}`], ["Style", modelTitle(job.model, r.painting)]);
     stats.push(["Strength", percent(job.settings.strength)], ["Time", `${r.elapsed.toFixed(1)} s`]);
     if (job.settings.preserve_color === "luminance") stats.push(["Colours", "the photo's"]);
+  } else if (job.status === "done" && job.kind === "anypainting") {
+    const r = job.result;
+    const s = job.settings;
+    title.textContent = "Your painting";
+    status.textContent = "Painted at once in the style of your painting";
+    setBar(1);
+    setStage(job.result_url);
+    setDownload(job);
+    stats.push(["Size", `${r.width}×${r.height}`], ["Strength", percent(s.strength)]);
+    stats.push(["Strokes", factor(s.stroke_scale)], ["Time", `${r.elapsed.toFixed(1)} s`]);
+    if (s.preserve_color === "luminance") stats.push(["Colours", "the photo's"]);
   } else if (job.status === "done") {
     const r = job.result;
     title.textContent = "Your painting";

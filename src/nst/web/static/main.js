@@ -5,7 +5,9 @@
 //   engines.js   the engines the page offers          pictures.js  the drop zones and uploads
 //   forms.js     the optimisation's settings          instant.js   instant styles
 //   jobs.js      the job on show and its progress     gallery.js   every job, newest first
+//   anypainting.js  any painting, instantly
 
+import { bindAnyPainting } from "./anypainting.js";
 import { adoptTokenFromHash, api, bindToken } from "./api.js";
 import { $, setMessage, showCounts, state } from "./common.js";
 import { showEngines } from "./engines.js";
@@ -34,6 +36,7 @@ function main() {
   bindSettings();
   bindRun();
   bindInstant();
+  bindAnyPainting();
   boot().catch((error) => {
     if (error.status !== 401) setMessage(error.message, true);
   });
