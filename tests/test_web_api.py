@@ -870,17 +870,6 @@ def test_a_jobs_error_names_no_decoder_file(idle_client):
     assert queue._public(job, message) == "the any-painting decoder does not exist"
 
 
-def test_a_server_keeps_the_statistics_of_a_few_paintings_only():
-    class Painter:
-        _statistics = {("painting", i): i for i in range(anypainting.KEPT_PAINTINGS + 3)}
-
-    anypainting._forget_old_paintings(Painter)  # type: ignore[arg-type]
-    assert list(Painter._statistics.values()) == list(range(3, anypainting.KEPT_PAINTINGS + 3))
-
-
-# Restarts ----------------------------------------------------------------------------------------
-
-
 def test_a_restart_requeues_the_running_job_and_keeps_the_queue(tmp_path):
     data = tmp_path / "data"
     with make_client(data, start_worker=False) as c:

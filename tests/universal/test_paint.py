@@ -75,12 +75,17 @@ def test_a_blend_needs_one_weight_per_painting(painter):
         painter.paint(photo, [a, b], InstantConfig(style_blend=(1.0,)))
 
 
-def test_the_painting_s_statistics_are_taken_once_per_size(painter):
+def test_the_painting_s_statistics_are_taken_once_per_size_for_the_last_few_paintings(painter):
     painting = _picture(64, 64, 11)
     painter._statistics.clear()
     for seed in (12, 13):
         painter.paint(_picture(64, 48, seed), painting)
     assert len(painter._statistics) == 1
+    painter.kept_paintings = 2
+    for seed in (14, 15, 16):
+        painter.painting_statistics(_picture(40, 40, seed), 40)
+    assert len(painter._statistics) == 2
+    painter.kept_paintings = 8
 
 
 @pytest.mark.parametrize(("changes", "message"), [

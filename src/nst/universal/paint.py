@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,14 +79,17 @@ class AnyPainting:
     """
 
     def __init__(self, decoder: Decoder, card: DecoderCard, device: str | torch.device = "cpu",
-                 weights: VGGWeights | None = None) -> None:
+                 weights: VGGWeights | None = None, kept_paintings: int = 8) -> None:
         self.device = torch.device(device)
         self.decoder = decoder.to(self.device, memory_format=torch.channels_last).eval()
         self.card = card
         # The decoder was trained on this network's features: other weights are for tests.
         self.encoder = VGG19Features(weights or load_weights("vgg19-caffe"), (ENCODER_LAYER,), pooling="max").to(
             self.device, memory_format=torch.channels_last)
-        self._statistics: dict[tuple[str, int], PaintingStatistics] = {}
+        # The statistics of the last few paintings (4 MB each): a folder or a video reuses them, a
+        # long-running server sees any number of paintings.
+        self._statistics: OrderedDict[tuple[str, int], PaintingStatistics] = OrderedDict()
+        self.kept_paintings = kept_paintings
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> AnyPainting:
@@ -103,6 +107,9 @@ class AnyPainting:
             array = np.asarray(small, dtype=np.float32).transpose(2, 0, 1)[None] / 255.0
             features = self._encode(torch.from_numpy(np.ascontiguousarray(array)))[0].flatten(1)
             self._statistics[key] = PaintingStatistics.of(*moments(features))
+            while len(self._statistics) > self.kept_paintings:
+                self._statistics.popitem(last=False)
+        self._statistics.move_to_end(key)
         return self._statistics[key]
 
     def with_painting(self, paintings: ImageSource | Sequence[ImageSource],

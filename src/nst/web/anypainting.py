@@ -27,10 +27,6 @@ if TYPE_CHECKING:
     from nst.universal.config import InstantConfig
     from nst.universal.paint import AnyPainting
 
-#: Paintings whose statistics a server keeps (each is a 512 x 512 matrix and its square root in
-#: float64, about 4 MB): the latest few, so painting one photo after another with the same
-#: painting pays for them once, and a long-lived server does not keep every painting it saw.
-KEPT_PAINTINGS = 8
 
 
 class Unavailable(Exception):
@@ -98,17 +94,7 @@ class AnyPainter:
             started = time.perf_counter()
             image = painter.paint(photo, painting, config)
             seconds = time.perf_counter() - started
-            _forget_old_paintings(painter)
         return PaintedAny(image, seconds)
 
 
-def _forget_old_paintings(painter: AnyPainting) -> None:
-    # `AnyPainting` keeps every painting's statistics (right for a CLI run over many photos);
-    # a server sees any number of paintings, so only the latest `KEPT_PAINTINGS` stay.
-    kept = getattr(painter, "_statistics", None)
-    if isinstance(kept, dict):
-        while len(kept) > KEPT_PAINTINGS:
-            kept.pop(next(iter(kept)))
-
-
-__all__ = ["KEPT_PAINTINGS", "AnyPainter", "PaintedAny", "Unavailable", "has_decoder", "load_painter"]
+__all__ = ["AnyPainter", "PaintedAny", "Unavailable", "has_decoder", "load_painter"]
