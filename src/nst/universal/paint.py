@@ -197,7 +197,8 @@ class AnyPainting:
         cov = total_outer / count - mean @ mean.T  # type: ignore[operator]
         cov = cov + 1e-5 * cov.diagonal().mean() * torch.eye(cov.shape[0], dtype=cov.dtype)
         photo_moments = (mean, cov)
-        # Second pass: transform each tile's features with the whole photo's moments, decode.
+        # Second pass: encode each tile again (keeping the first pass's features would make memory
+        # grow with the photo), transform with the whole photo's moments, decode.
         out = torch.empty(1, 3, h, w)
         m = TILE_MARGIN
         for done, (top, left) in enumerate(boxes, start=len(boxes) + 1):
