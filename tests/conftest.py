@@ -1,13 +1,40 @@
-"""Shared fixtures: tiny images, a random-weight VGG for logic, the real weights once per session."""
+"""Shared fixtures: tiny images, a random-weight VGG for logic, the real weights and network once
+per session; and the `system` marker for the tests that run real processes, Ray or a browser."""
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+import nst.optimise.transfer
+import nst.vgg.weights
+from nst.optimise.config import StyleConfig
+from nst.vgg.features import VGG19Features
 from nst.vgg.weights import CONV_LAYERS, TORCHVISION_FEATURE_INDEX, TORCHVISION_PREPROCESSING, VGGWeights
+
+#: Files whose every test is a system test (a real server under load, a browser).
+SYSTEM_FILES = ("test_web_load.py", "test_web_e2e.py")
+#: A test that calls one of these starts a real process (a real `nst serve`): a system test.
+SYSTEM_CALLS = ("running_server",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`system` on what needs more than this process: a local Ray, a browser, a server under load,
+    a real `nst serve` (tests marked in their own files carry the marker already)."""
+    for item in items:
+        function = getattr(item, "function", None)
+        calls = set(function.__code__.co_names) if function is not None else set()
+        if (
+            item.get_closest_marker("e2e") or item.get_closest_marker("ray")
+            or item.path.name in SYSTEM_FILES or calls & set(SYSTEM_CALLS)
+        ):  # fmt: skip
+            item.add_marker(pytest.mark.system)
+
 
 #: The real test images, beside the repository (absent on a user's machine).
 SHARED_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "images"
@@ -46,11 +73,57 @@ def random_weights() -> VGGWeights:
     return VGGWeights("random", convs, TORCHVISION_PREPROCESSING)
 
 
-@pytest.fixture(scope="session")
-def caffe_weights():
-    from nst.vgg.weights import load_weights
+_load_weights = nst.vgg.weights.load_weights
+_build_extractor = nst.optimise.transfer.build_extractor
+#: The weights nst embeds: read once, and each network made from them built once, per session.
+EMBEDDED = "vgg19-caffe"
 
-    return load_weights("vgg19-caffe")
+
+@functools.cache
+def _embedded_weights() -> VGGWeights:
+    return _load_weights(EMBEDDED)
+
+
+def _load_weights_once(source: str) -> VGGWeights:
+    """`load_weights`, reading the embedded weights once (networks copy them, so they stay as read)."""
+    return _embedded_weights() if source == EMBEDDED else _load_weights(source)
+
+
+_networks: dict[tuple, VGG19Features] = {}
+
+
+def _build_extractor_once(config: StyleConfig, device: torch.device | str = "cpu") -> VGG19Features:
+    """`build_extractor`, building each frozen network of the embedded weights once: the same
+    `StyleConfig.extractor_key` on the same device shares one, as nst's own workers share them."""
+    if config.weights != EMBEDDED:
+        return _build_extractor(config, device)
+    key = (config.extractor_key(), str(torch.device(device)))
+    if key not in _networks:
+        _networks[key] = _build_extractor(config, device)
+    return _networks[key]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vgg_once():
+    """The real VGG-19 is read and built once per session: `load_weights` and `build_extractor`
+    in every nst module that imported them (and, through their home modules, in those imported
+    later) read the embedded weights once and build each distinct network once. A network is
+    frozen (no gradients, eval mode), so tests share it as they share the `extractor` fixture."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name, module in list(sys.modules.items()):
+            if not (name == "nst" or name.startswith("nst.")):
+                continue
+            if getattr(module, "load_weights", None) is _load_weights:
+                mp.setattr(module, "load_weights", _load_weights_once)
+            if getattr(module, "build_extractor", None) is _build_extractor:
+                mp.setattr(module, "build_extractor", _build_extractor_once)
+        yield
+
+
+@pytest.fixture(scope="session")
+def caffe_weights() -> VGGWeights:
+    """The embedded VGG-19 weights, read once per session."""
+    return _embedded_weights()
 
 
 @pytest.fixture()
@@ -61,9 +134,9 @@ def gradient_image() -> torch.Tensor:
     return torch.stack([x.expand(40, 48), y.expand(40, 48), (x * y)]).unsqueeze(0).contiguous()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def extractor():
-    """The real (embedded) VGG-19 trunk for the default layers, built once per test module."""
+    """The real (embedded) VGG-19 trunk for the default layers, built once per session."""
     import nst
 
     return nst.build_extractor(nst.StyleConfig())
@@ -79,6 +152,17 @@ def images() -> tuple[torch.Tensor, torch.Tensor]:
     style = torch.rand(1, 3, 36, 36, generator=gen)
     style[:, :, ::4] = 0.9  # stripes: a texture with clear second-order statistics
     return content, style
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """The tests' pictures are tiny (32-128 px): they gain nothing from threads, and on a busy
+    machine threads make them crawl (a 40 px run takes 3x as long with two threads as with one on
+    two shared cores). NST_TEST_THREADS=N runs the suite with N threads instead."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(os.environ.get("NST_TEST_THREADS", "1")))
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture()

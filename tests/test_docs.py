@@ -1,4 +1,4 @@
-"""The README must stay true to the code: every setting documented, the commands it shows valid."""
+"""The docs must stay true to the code: every setting and option documented, the commands shown valid."""
 
 import dataclasses
 import re
@@ -8,12 +8,15 @@ import nst
 import nst.optimise.config
 from nst.cli import build_parser
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+#: README and every page of docs/ (docs/options.md is generated from the configs).
+DOCS = "\n".join([README, *(page.read_text() for page in sorted((ROOT / "docs").glob("*.md")))])
 
 
 def test_every_setting_has_a_documented_option():
     for field in dataclasses.fields(nst.StyleConfig):
-        assert f"`--{field.name.replace('_', '-')}" in README, field.name
+        assert f"`--{field.name.replace('_', '-')}" in DOCS, field.name
 
 
 def test_every_stylize_option_is_documented():
@@ -21,7 +24,7 @@ def test_every_stylize_option_is_documented():
     for action in stylize._actions:
         long = [o for o in action.option_strings if o.startswith("--") and o != "--help"]
         if long:
-            assert f"`{long[0]}" in README, long[0]
+            assert f"`{long[0]}" in DOCS, long[0]
 
 
 def test_every_preset_is_documented():
@@ -43,7 +46,7 @@ def test_every_option_of_the_instant_commands_is_documented():
         for action in commands[name]._actions:
             long = [o for o in action.option_strings if o.startswith("--") and o not in ("--help", "--json")]
             if long:
-                assert f"`{long[0]}" in README, f"nst {name} {long[0]}"
+                assert f"`{long[0]}" in DOCS, f"nst {name} {long[0]}"
 
 
 def _defaults_in(row: str) -> list[float]:
@@ -67,3 +70,25 @@ def test_the_numeric_defaults_in_the_options_tables_are_the_codes():
     train = nst.TrainConfig()
     row = next(r for r in README.splitlines() if r.startswith("| `--content-weight A`, `--style-weight B`"))
     assert _defaults_in(row) == [train.content_weight, train.style_weight, train.tv_weight]
+
+
+def test_the_video_docs_describe_every_option_and_setting() -> None:
+    from nst.video.config import VideoConfig
+
+    text = (ROOT / "docs" / "video.md").read_text()
+    video = build_parser("video")._subparsers._group_actions[0].choices["video"]
+    shared = {a.dest for a in build_parser("stylize")._subparsers._group_actions[0].choices["stylize"]._actions}
+    for action in video._actions:
+        long = [o for o in action.option_strings if o.startswith("--") and o != "--help"]
+        if long and (action.dest not in shared or action.dest in ("size", "preserve_color", "overwrite", "resume")):
+            assert f"`{long[0]}" in text, long[0]
+    for field in dataclasses.fields(VideoConfig):
+        assert f"`--{field.name.replace('_', '-')}" in text or f"`{field.name}`" in text, field.name
+    defaults = VideoConfig()
+    assert f"| `--consistency C` | {defaults.consistency:g} |" in text
+    assert f"| `--crf N` | {defaults.crf} |" in text
+    assert f"| `--temporal-weight W` | {defaults.temporal_weight:g} |" in text
+    readme = README
+    parser = build_parser()
+    for line in re.findall(r"^nst (video .*?)(?:\s+#.*)?$", readme + text, flags=re.M):
+        parser.parse_args(line.split())

@@ -31,8 +31,7 @@ from PIL import Image
 import nst
 from nst import cli
 from nst.errors import InputError
-
-from .conftest import SHARED_IMAGES
+from tests.conftest import SHARED_IMAGES
 
 # --------------------------------------------------------------------------- helpers
 

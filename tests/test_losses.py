@@ -94,3 +94,64 @@ def test_per_position_style_loss_equals_the_paper_form():
     paper = losses.style_loss(f, target)
     per_position = losses.style_loss_per_position(losses.gram_matrix(f) / 16, target / 16)
     assert paper.item() == pytest.approx(per_position.item(), rel=1e-5)
+
+
+def test_wasserstein_loss_is_the_gaussian_closed_form():
+    # One channel: W2^2 of two Gaussians is (m1 - m2)^2 + (s1 - s2)^2.
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(1, 1, 8, 8, generator=gen) * 2 + 1
+    b = torch.randn(1, 1, 8, 8, generator=gen) * 0.5 - 1
+    mean_b, second_b = losses.feature_moments(b)
+    cov_b = second_b - torch.outer(mean_b, mean_b)
+    loss = losses.wasserstein_style_loss(a, mean_b, losses.psd_sqrt(cov_b))
+    ma, sa = a.mean(), a.std(unbiased=False)
+    mb, sb = b.mean(), b.std(unbiased=False)
+    assert loss.item() == pytest.approx(((ma - mb) ** 2 + (sa - sb) ** 2).item(), rel=1e-4)
+
+
+def test_wasserstein_loss_is_zero_on_its_target_and_has_a_finite_gradient():
+    gen = torch.Generator().manual_seed(1)
+    target = torch.randn(1, 6, 5, 5, generator=gen)
+    mean, second = losses.feature_moments(target)
+    root = losses.psd_sqrt(second - torch.outer(mean, mean))
+    assert losses.wasserstein_style_loss(target, mean, root).item() == pytest.approx(0.0, abs=1e-5)
+    other = torch.randn(1, 6, 5, 5, generator=gen).requires_grad_(True)
+    loss = losses.wasserstein_style_loss(other, mean, root)
+    loss.backward()
+    assert loss.item() > 0.1 and torch.isfinite(other.grad).all() and other.grad.abs().sum() > 0
+
+
+def test_without_salient_leaves_out_the_strongest_positions_and_keeps_the_strength():
+    features = torch.ones(1, 2, 4, 5)
+    features[0, :, 1, 2] = 10.0  # one position far stronger than the rest: a portrait's eye
+    kept = losses.without_salient(features, 0.9)
+    assert kept.shape == (1, 2, 1, 19)
+    assert torch.allclose(kept, kept[0, 0, 0, 0].expand_as(kept))  # the eye is gone, the rest alike
+    energy = features.pow(2).sum(dim=1).mean()
+    assert torch.isclose(kept.pow(2).sum(dim=1).mean(), energy)  # the painting's full strength
+    assert torch.equal(losses.without_salient(features, 1.0), features.reshape(1, 2, 1, 20))
+
+
+def test_subject_weights_favour_the_photos_strongest_positions():
+    features = torch.zeros(1, 4, 4, 6)
+    features[..., 1, 2] = 3.0  # one salient position; the rest weak but not empty
+    features[..., 0, 0] = 0.1
+    weights = losses.subject_weights(features, 10.0, (4, 6))
+    assert weights.mean().item() == pytest.approx(1.0, rel=1e-5)
+    # The salient position weighs 10x the weakest (and the faint one barely more than it).
+    assert weights[0, 0, 1, 2] == weights.max()
+    assert (weights.max() / weights.min()).item() == pytest.approx(10.0, rel=1e-3)
+    assert weights[0, 0, 0, 0] < 1.05 * weights.min()
+    # At a content layer of twice the size the weight follows the salient position there.
+    larger = losses.subject_weights(features, 10.0, (8, 12))
+    assert larger.shape == (1, 1, 8, 12) and larger[0, 0, 2:4, 4:6].min() == larger.max()
+    assert torch.allclose(losses.subject_weights(features, 1.0, (8, 12)), torch.ones(1, 1, 8, 12))
+
+
+def test_content_loss_with_position_weights():
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.randn(1, 3, 2, 2, generator=gen), torch.randn(1, 3, 2, 2, generator=gen)
+    weights = torch.tensor([[[[2.0, 0.0], [1.0, 1.0]]]])
+    expected = ((a - b).pow(2) * weights).sum() / a.numel()
+    assert losses.content_loss(a, b, weights).item() == pytest.approx(expected.item())
+    assert losses.content_loss(a, b, torch.ones(1, 1, 2, 2)).item() == pytest.approx(losses.content_loss(a, b).item())

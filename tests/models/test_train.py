@@ -32,6 +32,7 @@ def test_too_few_photos_is_one_clear_error(style: Path, tmp_path: Path):
         train_style_model(style, folder, tmp_path / "m.pt", TINY)
 
 
+@pytest.mark.slow
 def test_interrupted_training_resumes_to_the_same_model(style: Path, photos: Path, tmp_path: Path):
     whole = train_style_model(style, photos, tmp_path / "whole.pt", TINY)
     stop_at = 3
@@ -55,6 +56,7 @@ def test_resume_refuses_other_settings(style: Path, photos: Path, tmp_path: Path
         train_style_model(style, photos, tmp_path / "m.pt", TINY.with_changes(lr=0.5), resume=True)
 
 
+@pytest.mark.slow
 def test_fine_tuning_starts_from_the_model_and_keeps_its_card(style: Path, photos: Path, tmp_path: Path):
     first = train_style_model(style, photos, tmp_path / "first.pt", TINY.with_changes(iterations=(20,)))
     fresh_start = first.history[0]["total"]
@@ -84,6 +86,7 @@ def test_load_photos_skips_what_it_cannot_read(photos: Path):
         load_photos(photos / "nope", 32)
 
 
+@pytest.mark.slow
 def test_the_subject_weight_and_the_outline_term_change_what_training_minimises(style: Path, photos: Path,
                                                                                  tmp_path: Path):
     torch.manual_seed(0)

@@ -25,6 +25,10 @@ def painter(random_weights) -> AnyPainting:
         if isinstance(module, torch.nn.Conv2d):
             torch.nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
             torch.nn.init.constant_(module.bias, 0.1)
+    last = decoder.blocks[-1][-1]  # the RGB layer: mid-grey, varying, not clipped
+    with torch.no_grad():
+        last.weight.mul_(0.02)
+        last.bias.fill_(0.5)
     return AnyPainting(decoder, CARD, weights=random_weights)
 
 
