@@ -18,7 +18,7 @@ from nst.vgg.features import VGG19Features
 from nst.vgg.weights import CONV_LAYERS, TORCHVISION_FEATURE_INDEX, TORCHVISION_PREPROCESSING, VGGWeights
 
 #: Files whose every test is a system test (a real server under load, a browser).
-SYSTEM_FILES = ("test_web_load.py", "test_web_e2e.py")
+SYSTEM_FILES = ("test_load.py", "test_e2e.py")
 #: A test that calls one of these starts a real process (a real `nst serve`): a system test.
 SYSTEM_CALLS = ("running_server",)
 

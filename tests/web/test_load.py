@@ -22,7 +22,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the web extra is not installed (pip install 'nst[web]')")
 httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install 'nst[web]')")
 
-from tests.web_helpers import picture_bytes, running_server  # noqa: E402
+from tests.web.helpers import picture_bytes, running_server  # noqa: E402
 
 pytestmark = pytest.mark.system
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web_helpers import make_decoder, make_style_models, picture_bytes, running_server
+from tests.web.helpers import make_decoder, make_style_models, picture_bytes, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
