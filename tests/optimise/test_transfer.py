@@ -182,14 +182,14 @@ def test_wasserstein_transfer_lowers_its_loss(extractor, images):
 
 
 def test_level_detail_starts_a_level_from_the_photos_edges():
-    from nst.optimise.transfer import _next_level_start
+    from nst.optimise.start import next_level_start
 
     gen = torch.Generator().manual_seed(0)
     content = torch.rand(1, 3, 32, 40, generator=gen) * 0.8 + 0.1
     # The last level painted nothing: its picture is the photo at its size.
     previous = torch.nn.functional.interpolate(content, size=(16, 20), mode="bicubic", antialias=True)
-    plain = _next_level_start(nst.StyleConfig(level_detail=False), previous, content)
-    detailed = _next_level_start(nst.StyleConfig(level_detail=True), previous, content)
+    plain = next_level_start(nst.StyleConfig(level_detail=False), previous, content)
+    detailed = next_level_start(nst.StyleConfig(level_detail=True), previous, content)
     assert plain.shape == detailed.shape == content.shape
     assert (detailed - content).abs().max() < 1e-5  # the photo's detail is back: the photo itself
     assert (plain - content).abs().mean() > 0.05  # upsampling alone leaves a blur

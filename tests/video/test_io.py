@@ -16,7 +16,7 @@ av = pytest.importorskip("av", reason="nst[video] is not installed")
 cv2 = pytest.importorskip("cv2", reason="nst[video] is not installed")
 
 import nst  # noqa: E402
-from nst.video import io  # noqa: E402
+from nst.video import encode, io  # noqa: E402
 from nst.video.config import VideoConfig  # noqa: E402
 from tests.video.clips import pan_zoom, write_clip  # noqa: E402
 from tests.video.media import decoded, packets, video_pts  # noqa: E402
@@ -34,10 +34,10 @@ def test_colours_survive_a_round_trip_with_either_matrix(tmp_path: Path, matrix:
     first = decoded(source)[0]
     out = tmp_path / "out.mp4"
     info = io.probe(source, None)
-    writer = io.SegmentWriter(out.with_suffix(".seg.mp4"), info.size, info.time_base, info.fps, 0, "ultrafast")
+    writer = encode.SegmentWriter(out.with_suffix(".seg.mp4"), info.size, info.time_base, info.fps, 0, "ultrafast")
     writer.write(first, 0)
     writer.close()
-    io.assemble([(out.with_suffix(".seg.mp4"), 0)], out, info, trimmed=False)
+    encode.assemble([(out.with_suffix(".seg.mp4"), 0)], out, info, trimmed=False)
     again = decoded(out)[0]
     for picture in (first, again):  # the source as read, and nst's own output as read back
         for i, colour in enumerate(colours):

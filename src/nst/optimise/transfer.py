@@ -27,6 +27,7 @@ from nst import color
 from nst.errors import InputError, ResourceError
 from nst.image import ImageSource, load_image, load_pil, scaled_size, tensor_to_pil
 from nst.optimise import masks, memory, validation
+from nst.optimise import start as starts
 from nst.optimise.checkpoint import describe_mismatch, load_checkpoint, run_identity
 from nst.optimise.config import StyleConfig
 from nst.optimise.loop import (
@@ -128,41 +129,6 @@ def _as_list(style: StyleSources) -> list[ImageSource]:
     return [style]  # type: ignore[list-item]
 
 
-def _initial_image(config: StyleConfig, content: torch.Tensor, painted: torch.Tensor | None) -> torch.Tensor:
-    if config.init == "content":
-        return content.clone()
-    if config.init == "noise":
-        generator = torch.Generator().manual_seed(config.seed)
-        return torch.rand(content.shape, generator=generator).to(content.device)
-    h, w = content.shape[-2:]
-    start = painted if painted is not None else load_image(config.init).to(content.device)
-    return torch.nn.functional.interpolate(start, size=(h, w), mode="bicubic", align_corners=False).clamp(
-        0, 1
-    )
-
-
-def _model_start(config: StyleConfig, content: ImageSource, styles: list[ImageSource], blend: tuple[float, ...],
-                 size: int, device: str | torch.device) -> torch.Tensor | None:
-    """With ``init="model:NAME"`` the style model's picture of the photo at the final size, with
-    ``init="instant"`` the any-painting engine's (the optimisation then starts from it, resized to
-    each run's first level); None otherwise."""
-    photo = load_image(content, size).to(device)
-    if config.init == "instant":
-        from nst.universal.config import InstantConfig  # the any-painting engine, only for this start
-        from nst.universal.paint import AnyPainting
-
-        picture = AnyPainting.load(device=device).paint(
-            photo, [tensor_to_pil(s[0] if s.dim() == 4 else s) if isinstance(s, torch.Tensor) else s for s in styles],
-            InstantConfig(size=size, style_blend=blend if len(styles) > 1 else None))
-        return load_image(picture).to(device)
-    name = config.init_model
-    if name is None:
-        return None
-    from nst.models.torch_model import StyleModel  # the feed-forward engine, only for this start
-
-    return StyleModel.load(name, device).paint_tensor(photo)
-
-
 def transfer_style(
     content: ImageSource,
     style: StyleSources,
@@ -256,12 +222,12 @@ def transfer_style(
             target_content, style_ts = _colour_inputs(config, content_t, style_ts)
             if index != run.scale:  # a new scale, not the one a checkpoint stopped in
                 if outcome is None and run.image is None:
-                    painted = _model_start(config, content_full, styles_full, blend, plan[-1][0], device)
-                    start = _initial_image(config, target_content, painted)
+                    painted = starts.painted_start(config, content_full, styles_full, blend, plan[-1][0], device)
+                    start = starts.initial_image(config, target_content, painted)
                 else:
                     previous = outcome.image if outcome is not None else run.best_image
                     assert previous is not None
-                    start = _next_level_start(config, previous, target_content)
+                    start = starts.next_level_start(config, previous, target_content)
                 run.begin_scale(index, start, initial_lr(config))
             elif run.image is not None and run.image.shape[-2:] != target_content.shape[-2:]:
                 raise InputError("the checkpoint's image does not have this run's size; start again")
@@ -306,20 +272,6 @@ def transfer_style(
         failed=outcome.failed,
         events=list(run.events),
     )
-
-
-def _next_level_start(config: StyleConfig, previous: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """The start of a pyramid level: the last level's picture, upsampled (bicubic) to the size of
-    ``content``, plus (with `StyleConfig.level_detail`) the photo's detail that the last level
-    was too small to hold, so the level repaints the photo's fine edges instead of inventing them."""
-    def resize(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
-        smaller = size[0] < x.shape[-2]  # antialiasing only when shrinking (it changes the kernel)
-        return torch.nn.functional.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=smaller)
-
-    start = resize(previous, content.shape[-2:])
-    if config.level_detail:
-        start = start + content - resize(resize(content, previous.shape[-2:]), content.shape[-2:])
-    return start.clamp(0, 1)
 
 
 def _finished_image(

@@ -23,7 +23,7 @@ import numpy as np
 
 from nst.atomic import write_atomically
 from nst.errors import InputError
-from nst.video import io
+from nst.video import encode, io
 from nst.video.config import VideoConfig
 from nst.video.consistency import StableModel, advance, previous_frames
 from nst.video.frames import EngineFrames, check_engine_style, read_painted
@@ -134,7 +134,7 @@ def stylize_video(
 
         size = (style_config or _StyleConfig()).resolve_size("cuda" if device == "cuda" else "cpu")
     info = io.probe(source, size, config.start, config.duration, config.fps)
-    io.check_audio_copy(info, output)
+    encode.check_audio_copy(info, output)
 
     step, settings, chunk_frames = _step(model, style, config, style_config, info, device, engine, work)
     identity = {"input": file_identity(source), "settings": settings, "stream": info.to_dict()}
@@ -311,7 +311,7 @@ class _Chunk:
     def __init__(self, folder: WorkFolder, kind: str, info: io.ClipInfo, size: int, config: VideoConfig):
         self.folder, self.kind, self.info, self.size, self.config = folder, kind, info, size, config
         self.index = len(folder.chunks)
-        self.writer: io.SegmentWriter | None = None
+        self.writer: encode.SegmentWriter | None = None
         self.temporary: Path | None = None
         self.pictures: list[np.ndarray] = []
         self.pts: list[int] = []
@@ -322,7 +322,7 @@ class _Chunk:
                 fd, name = tempfile.mkstemp(prefix=f".chunk-{self.index:05d}.", suffix=".mp4", dir=self.folder.path)
                 os.close(fd)
                 self.temporary = Path(name)
-                self.writer = io.SegmentWriter(self.temporary, self.info.size, self.info.time_base, self.info.fps,
+                self.writer = encode.SegmentWriter(self.temporary, self.info.size, self.info.time_base, self.info.fps,
                                                self.config.crf, self.config.encoder_preset)
             self.writer.write(picture, frame.pts)
         else:
@@ -367,9 +367,9 @@ def _assemble(folder: WorkFolder, info: io.ClipInfo, config: VideoConfig, output
     try:
         if kind == "video":
             segments = [(folder.path / c["file"], int(c["first_pts"])) for c in folder.chunks]
-            io.assemble(segments, temporary, info, trimmed=config.duration is not None)
+            encode.assemble(segments, temporary, info, trimmed=config.duration is not None)
         else:
-            io.write_animation(_animation_frames(folder, info), temporary, info.fps)
+            encode.write_animation(_animation_frames(folder, info), temporary, info.fps)
         os.chmod(temporary, 0o644)
         os.replace(temporary, output)
     except BaseException:

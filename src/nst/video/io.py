@@ -1,8 +1,6 @@
-"""Video in and out: PyAV for video files, Pillow for animated GIF and WebP.
+"""Video in: PyAV for video files, Pillow for animated GIF and WebP (writing: nst.video.encode).
 
-Frames are streamed: `read_frames` yields one RGB frame at a time at the output size, and
-`SegmentWriter` encodes one chunk of the output as an H.264 segment that `assemble` joins into the
-final file, with the source's audio packets copied as they are (not re-encoded).
+Frames are streamed: `read_frames` yields one RGB frame at a time at the output size.
 
 Colour is converted with explicit matrices: a decoded frame's YUV is read with the matrix and
 range it is tagged with (untagged: BT.709 from 720 lines up, else BT.601, as players do), and the
@@ -12,7 +10,6 @@ default) shifts saturated colours by several percent.
 
 from __future__ import annotations
 
-import heapq
 import math
 import os
 from collections.abc import Iterator
@@ -31,9 +28,9 @@ VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"
 ANIMATION_FORMATS = {".gif": "GIF", ".webp": "WEBP"}
 #: FFmpeg AVColorSpace values -> swscale's matrix names.
 _MATRICES = {1: "ITU709", 4: "FCC", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M", 9: "BT2020", 10: "BT2020"}
-_BT709, _LIMITED, _FULL = 1, 1, 2
+BT709, LIMITED, FULL_RANGE = 1, 1, 2
 #: Seconds of slack when comparing frame times with the window's ends.
-_EPS = 1e-6
+TIME_EPS = 1e-6
 
 
 def require_av() -> Any:
@@ -123,10 +120,10 @@ def probe(path: str | os.PathLike, size: int | None, start: float = 0.0, duratio
         raise InputError(f"'{path}' holds no video frames")
     step = _typical_step(times)
     clip_end = times[-1] + step
-    if start >= clip_end - _EPS:
+    if start >= clip_end - TIME_EPS:
         raise InputError(f"--start {start:g} s is past the end of '{path}' ({clip_end:.3f} s)")
     end = clip_end if duration is None else min(clip_end, start + duration)
-    inside = [t for t in times if start - _EPS <= t < end - _EPS]
+    inside = [t for t in times if start - TIME_EPS <= t < end - TIME_EPS]
     if not inside:
         raise InputError(f"no frame of '{path}' lies between {start:g} s and {end:g} s")
     source_tb = tb
@@ -148,22 +145,22 @@ def _typical_step(times: list[float]) -> float:
     return float(np.median(steps)) if steps.size else 0.04
 
 
-def _open_input(path: Path) -> Any:
+def open_input(path: Path) -> Any:
     av = require_av()
     try:
         return av.open(str(path), "r")
     except av.FFmpegError as exc:
-        raise InputError(f"'{path}' is not a video PyAV can read ({_first_line(exc)})") from None
+        raise InputError(f"'{path}' is not a video PyAV can read ({first_line(exc)})") from None
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = getattr(exc, "strerror", None) or str(exc)  # FFmpeg errors: the reason without the path
     return (" ".join(str(text).split()) or type(exc).__name__)[:160]
 
 
 def _video_facts(path: Path) -> tuple[list[float], tuple[int, int], Fraction, str | None, str | None, str | None]:
     av = require_av()
-    with _open_input(path) as container:
+    with open_input(path) as container:
         if not container.streams.video:
             raise InputError(f"'{path}' has no video stream")
         stream = container.streams.video[0]
@@ -177,7 +174,7 @@ def _video_facts(path: Path) -> tuple[list[float], tuple[int, int], Fraction, st
             container.seek(0, stream=stream)
             first = next(container.decode(stream), None)
         except av.FFmpegError as exc:
-            raise InputError(f"'{path}' is not a readable video ({_first_line(exc)})") from None
+            raise InputError(f"'{path}' is not a readable video ({first_line(exc)})") from None
         if first is None:
             raise InputError(f"'{path}' holds no decodable video frame")
         matrix = _matrix(first)
@@ -196,7 +193,7 @@ def _animation_times(path: Path) -> tuple[list[float], tuple[int, int]]:
                 now += _frame_ms(frame) / 1000.0
             return times, image.size
     except (UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
-        raise InputError(f"'{path}' is not an animation Pillow can read ({_first_line(exc)})") from None
+        raise InputError(f"'{path}' is not an animation Pillow can read ({first_line(exc)})") from None
 
 
 def _frame_ms(frame: Any) -> float:
@@ -212,7 +209,7 @@ def _matrix(frame: Any) -> str | None:
 
 
 def _is_full_range(frame: Any) -> bool:
-    return int(frame.color_range) == _FULL or frame.format.name.startswith("yuvj")
+    return int(frame.color_range) == FULL_RANGE or frame.format.name.startswith("yuvj")
 
 
 def read_frames(info: ClipInfo, skip: int = 0) -> Iterator[Frame]:
@@ -230,7 +227,7 @@ def _video_source(info: ClipInfo) -> Iterator[tuple[int, Any]]:
     """(pts from the window's start in the stream's time base, a function making the RGB)."""
     av = require_av()
     w, h = info.size
-    with _open_input(Path(info.path)) as container:
+    with open_input(Path(info.path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         tb = Fraction(stream.time_base)
@@ -242,13 +239,13 @@ def _video_source(info: ClipInfo) -> Iterator[tuple[int, Any]]:
                 if frame.pts is None:
                     continue
                 t = float(frame.pts * tb)
-                if t < info.start - _EPS:
+                if t < info.start - TIME_EPS:
                     continue
-                if t >= info.end - _EPS:
+                if t >= info.end - TIME_EPS:
                     break
                 yield frame.pts - origin, _converter(frame, w, h)
         except av.FFmpegError as exc:
-            raise InputError(f"'{info.path}' could not be decoded ({_first_line(exc)})") from None
+            raise InputError(f"'{info.path}' could not be decoded ({first_line(exc)})") from None
 
 
 def _converter(frame: Any, w: int, h: int) -> Any:
@@ -270,9 +267,9 @@ def _animation_source(info: ClipInfo) -> Iterator[tuple[int, Any]]:
         now = 0.0
         for frame in ImageSequence.Iterator(image):
             t, now = now, now + _frame_ms(frame) / 1000.0
-            if t < info.start - _EPS:
+            if t < info.start - TIME_EPS:
                 continue
-            if t >= info.end - _EPS:
+            if t >= info.end - TIME_EPS:
                 break
             rgb = frame.convert("RGB")
             if rgb.size != info.size:
@@ -306,161 +303,3 @@ def _cached(make: Any) -> Any:
         return box[0]
 
     return get
-
-
-class SegmentWriter:
-    """One chunk of the output encoded as H.264 in an MP4 file, BT.709 limited range and tagged so.
-
-    Each segment starts with a key frame; `assemble` joins segments without re-encoding. The same
-    frames with the same settings give the same bytes (x264 is deterministic by default), which
-    makes a resumed run's output identical to an uninterrupted one.
-    """
-
-    def __init__(self, path: Path, size: tuple[int, int], time_base: Fraction, fps: float, crf: int, preset: str):
-        av = require_av()
-        self.path = path
-        self.container = av.open(str(path), "w", format="mp4")
-        # A frame-exact resume needs x264's output to depend on the frames only. With macroblock-tree
-        # rate control on, a chunk came out different in about one run of three here (the same
-        # frames, single-threaded); without it, never in dozens. It costs a few percent of bitrate.
-        stream = self.container.add_stream("libx264", rate=Fraction(fps).limit_denominator(100000),
-                                           options={"crf": str(crf), "preset": preset, "x264-params": "mbtree=0"})
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = time_base
-        context = stream.codec_context
-        context.time_base = time_base
-        context.colorspace = context.color_primaries = context.color_trc = _BT709
-        context.color_range = _LIMITED
-        self.stream = stream
-        self.time_base = time_base
-
-    def write(self, rgb: np.ndarray, pts: int) -> None:
-        av = require_av()
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        frame = frame.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG",
-                               src_color_range="JPEG")
-        frame.pts, frame.time_base = pts, self.time_base
-        for packet in self.stream.encode(frame):
-            self.container.mux(packet)
-
-    def close(self) -> None:
-        for packet in self.stream.encode(None):
-            self.container.mux(packet)
-        self.container.close()
-
-    def abort(self) -> None:
-        try:
-            self.container.close()
-        except Exception:  # closing a half-written file: nothing left to save
-            pass
-
-
-def check_audio_copy(info: ClipInfo, output: Path) -> None:
-    """Refuse, before any work, an output container that cannot hold the source's audio as is."""
-    if info.audio_codec is None or output_kind(output) != "video":
-        return
-    av = require_av()
-    import io
-
-    with _open_input(Path(info.path)) as source:
-        target = av.open(io.BytesIO(), "w", format=VIDEO_FORMATS[output.suffix.lower()])
-        try:
-            target.add_stream_from_template(source.streams.audio[0])
-            target.start_encoding()
-        except (av.FFmpegError, ValueError) as exc:
-            raise InputError(f"the audio ({info.audio_codec}) cannot be copied into '{output.suffix}' "
-                             f"without re-encoding; write .mkv instead ({_first_line(exc)})") from None
-        finally:
-            try:
-                target.close()
-            except Exception:
-                pass
-
-
-def assemble(segments: list[tuple[Path, int]], output: Path, info: ClipInfo, trimmed: bool) -> None:
-    """Join the H.264 ``segments`` (each a file and its first frame's pts) into ``output`` and copy the source's audio packets as they are
-    (no re-encoding): from the first painted frame to the window's end when ``trimmed``, else all
-    of it from the first frame on. Writes ``output`` only; the caller writes to a temporary name
-    and renames it."""
-    av = require_av()
-    out = av.open(str(output), "w", format=VIDEO_FORMATS[output.suffix.lower()])
-    opened = [av.open(str(p), "r") for p, _ in segments]
-    source = av.open(info.path, "r") if info.audio_codec else None
-    try:
-        video_out = out.add_stream_from_template(opened[0].streams.video[0])
-        video_out.time_base = info.time_base
-        audio_out = None
-        if source is not None:
-            audio_out = out.add_stream_from_template(source.streams.audio[0])
-        streams: list[Iterator[tuple[float, int, Any]]] = [_video_packets(opened, [pts for _, pts in segments], info.time_base, video_out)]
-        if source is not None:
-            keep_from = info.start if info.start > 0 else -math.inf  # untrimmed: the encoder's priming too
-            streams.append(_audio_packets(source, audio_out, info.start, keep_from,
-                                          info.end if trimmed else math.inf))
-        for _, _, packet in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
-            out.mux(packet)
-    finally:
-        for container in opened:
-            container.close()
-        if source is not None:
-            source.close()
-        out.close()
-
-
-def _video_packets(segments: list[Any], first_pts: list[int], time_base: Fraction,
-                   stream: Any) -> Iterator[tuple[float, int, Any]]:
-    """The segments' packets on one timeline. MP4 shifts a segment's timestamps to make room for
-    reordered frames; each segment is put back so that its first frame has its own pts."""
-    last_dts = None
-    for container, first in zip(segments, first_pts, strict=True):
-        source = container.streams.video[0]
-        packets = [p for p in container.demux(source) if p.size and p.pts is not None]
-        if not packets:
-            continue
-        tb = Fraction(source.time_base)
-        shift = round(first * time_base / tb) - min(p.pts for p in packets)
-        for packet in packets:
-            packet.pts += shift
-            packet.dts = (packet.dts if packet.dts is not None else packet.pts - shift) + shift
-            if last_dts is not None and packet.dts <= last_dts:
-                packet.dts = last_dts + 1  # a segment's first reordered frames, kept monotonic
-            last_dts = packet.dts
-            packet.stream = stream
-            yield float(packet.dts * tb), 0, packet
-
-
-def _audio_packets(source: Any, stream: Any, start: float, keep_from: float,
-                   end: float) -> Iterator[tuple[float, int, Any]]:
-    audio = source.streams.audio[0]
-    tb = Fraction(audio.time_base)
-    shift = round(start / tb)
-    for packet in source.demux(audio):
-        if packet.size == 0 or packet.pts is None:
-            continue
-        t = float(packet.pts * tb)
-        if t < keep_from - _EPS or t >= end - _EPS:
-            continue
-        packet.pts -= shift
-        if packet.dts is not None:
-            packet.dts -= shift
-        packet.stream = stream
-        yield float(packet.pts * tb), 1, packet
-
-
-def write_animation(frames: Iterator[tuple[np.ndarray, int]], output: Path, fps: float) -> None:
-    """Frames (RGB, duration in ms) -> an animated GIF or WebP at ``output`` (loops forever)."""
-    from PIL import Image
-
-    pictures, durations = [], []
-    for rgb, ms in frames:
-        pictures.append(Image.fromarray(rgb, "RGB"))
-        durations.append(max(10, int(ms)))
-    fmt = ANIMATION_FORMATS[output.suffix.lower()]
-    options: dict[str, Any] = {"save_all": True, "append_images": pictures[1:], "duration": durations, "loop": 0}
-    if fmt == "WEBP":
-        options.update(quality=90, method=4)
-    with open(output, "wb") as handle:
-        pictures[0].save(handle, format=fmt, **options)
-        handle.flush()
-        os.fsync(handle.fileno())
