@@ -34,10 +34,12 @@ def work(tmp_path, monkeypatch):
 
 
 def test_a_photo_is_painted_with_any_painting(work, capsys):
-    assert cli.main(["stylize", "photo.png", "painting.png", "--instant", "--size", "40", "-o", "out.png"]) == 0
+    assert cli.main(["stylize", "photo.png", "painting.png", "--instant", "--size", "40", "--detail", "0.3",
+                     "-o", "out.png"]) == 0
     assert Image.open("out.png").size == (40, 30)
     metadata = read_metadata("out.png")
     assert metadata["engine"] == "instant" and metadata["settings"]["size"] == 40
+    assert metadata["settings"]["detail"] == 0.3
     assert "with --instant" in capsys.readouterr().err
 
 
@@ -51,6 +53,7 @@ def test_a_folder_of_photos_gives_one_picture_each(work):
     (["stylize", "photo.png", "painting.png", "--instant", "--iterations", "5", "-o", "o.png"],
      "--iterations applies to the optimisation, not to --instant"),
     (["stylize", "photo.png", "painting.png", "--instant", "--stroke-scale", "0", "-o", "o.png"], "stroke scale"),
+    (["stylize", "photo.png", "painting.png", "--instant", "--detail", "2", "-o", "o.png"], "detail must be"),
     (["stylize", "photo.png", "painting.png", "--instant", "--model", "udnie", "-o", "o.png"], "choose one"),
     (["stylize", "photo.png", "painting.png", "--instant", "--decoder", "none.pt", "-o", "o.png"],
      "decoder file 'none.pt' does not exist"),
