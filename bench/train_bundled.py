@@ -26,7 +26,8 @@ from nst.models.config import TrainConfig
 from nst.models.export import export_onnx
 from nst.models.store import load_model, save_model
 from nst.models.torch_model import StyleModel
-from nst.models.train import load_photos, train_style_model
+from nst.models.train import train_style_model
+from nst.training import load_photos
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -6,7 +6,7 @@
     python bench/video.py --only speed    # throughput at 854x480 only
     python bench/video.py --only engines  # independent frames on the local pool and on Ray
 
-Clips are generated (bench/clips.py): a pan and zoom over tubingen.jpg, a disc moving over a
+Clips are generated (nst.video.synthetic): a pan and zoom over tubingen.jpg, a disc moving over a
 background, and a cut between two shots. Stability is the temporal warping error of Lai et al.
 (2018): frame t+1 warped onto frame t by the flow of the input video, masked where a pixel is not
 visible in both, mean squared difference (x 1000, pixels in [0, 1]). It is scored with the clips'
@@ -34,14 +34,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import clips as video_clips  # noqa: E402
-from clips import pan_zoom, write_clip  # noqa: E402
-
 import nst  # noqa: E402
+from nst.video import synthetic as video_clips  # noqa: E402
 from nst.video.config import VideoConfig  # noqa: E402
 from nst.video.consistency import StableModel, advance, previous_frames  # noqa: E402
 from nst.video.flow import warp  # noqa: E402
 from nst.video.paint import ModelPainter  # noqa: E402
+from nst.video.synthetic import pan_zoom, write_clip  # noqa: E402
 
 IMAGES = ROOT.parent / "shared" / "images"
 

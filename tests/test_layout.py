@@ -13,6 +13,7 @@ PACKAGE = SRC / "nst"
 #: Floors from the bottom up; a module may import its own floor and those below, never above.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("nst._version", "nst.errors", "nst.atomic", "nst.fields", "nst.picture", "nst.image", "nst.color", "nst.vgg",
+     "nst.training",
      "nst.losses"),
     ("nst.optimise", "nst.models", "nst.universal"),  # the three ways to paint
     ("nst.video", "nst.engines"),  # drivers that run the engines on frames and on workers

@@ -13,7 +13,7 @@ import nst  # noqa: E402
 from nst.cli import main  # noqa: E402
 from nst.video import io  # noqa: E402
 from nst.video.config import VideoConfig  # noqa: E402
-from tests.video.clips import pan_zoom, write_clip  # noqa: E402
+from nst.video.synthetic import pan_zoom, write_clip  # noqa: E402
 from tests.video.media import decoded  # noqa: E402
 
 

@@ -126,7 +126,7 @@ def test_model_batch_on_ray_data_matches_the_local_engine(ray_cluster, tmp_path:
 @pytest.mark.ray
 def test_video_frames_on_ray_are_the_local_engines(ray_cluster, tmp_path: Path) -> None:
     pytest.importorskip("av", reason="nst[video] is not installed")
-    from tests.video.clips import moving_object, write_clip
+    from nst.video.synthetic import moving_object, write_clip
 
     clip = write_clip(tmp_path / "c.mp4", moving_object(48, 32, 5))
     common = ["video", str(clip), "--model", "starry-night", "--consistency", "0", "--chunk-frames", "2", "--quiet"]

@@ -10,7 +10,8 @@ import torch
 
 from nst.errors import InputError
 from nst.models.store import load_model
-from nst.models.train import load_photos, train_style_model
+from nst.models.train import train_style_model
+from nst.training import load_photos
 from tests.models.helpers import TINY, picture
 
 

@@ -78,7 +78,7 @@ def test_batch_paints_every_photo_in_seconds_and_resumes(work):
 
 @pytest.mark.slow
 def test_video_is_painted_frame_by_frame(work):
-    from tests.video.clips import pan_zoom, write_clip
+    from nst.video.synthetic import pan_zoom, write_clip
 
     write_clip(work / "clip.mp4", pan_zoom(64, 48, 4), audio=False)
     assert cli.main(["video", "clip.mp4", "painting.png", "--instant", "-o", "out.mp4", "--quiet"]) == 0

@@ -16,6 +16,6 @@ def model():
 
 @pytest.fixture()
 def clip(tmp_path: Path) -> Path:
-    from tests.video.clips import pan_zoom, write_clip
+    from nst.video.synthetic import pan_zoom, write_clip
 
     return write_clip(tmp_path / "pan.mp4", pan_zoom(64, 48, 10))

@@ -9,12 +9,12 @@ import pytest
 av = pytest.importorskip("av", reason="nst[video] is not installed")
 cv2 = pytest.importorskip("cv2", reason="nst[video] is not installed")
 
+from nst.video import synthetic as video_clips  # noqa: E402
 from nst.video.config import VideoConfig  # noqa: E402
 from nst.video.consistency import MotionEstimator, StableModel, advance, previous_frames  # noqa: E402
 from nst.video.flow import warp  # noqa: E402
 from nst.video.paint import ModelPainter  # noqa: E402
-from tests.video import clips as video_clips  # noqa: E402
-from tests.video.clips import pan_zoom, with_cut  # noqa: E402
+from nst.video.synthetic import pan_zoom, with_cut  # noqa: E402
 
 
 def test_flow_follows_a_pan_and_the_check_finds_the_occluded_strip() -> None:

@@ -18,7 +18,7 @@ cv2 = pytest.importorskip("cv2", reason="nst[video] is not installed")
 import nst  # noqa: E402
 from nst.video import encode, io  # noqa: E402
 from nst.video.config import VideoConfig  # noqa: E402
-from tests.video.clips import pan_zoom, write_clip  # noqa: E402
+from nst.video.synthetic import pan_zoom, write_clip  # noqa: E402
 from tests.video.media import decoded, packets, video_pts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,11 +11,11 @@ av = pytest.importorskip("av", reason="nst[video] is not installed")
 cv2 = pytest.importorskip("cv2", reason="nst[video] is not installed")
 
 import nst  # noqa: E402
+from nst.video import synthetic as video_clips  # noqa: E402
 from nst.video.config import VideoConfig  # noqa: E402
 from nst.video.consistency import advance, previous_frames  # noqa: E402
 from nst.video.flow import warp  # noqa: E402
-from tests.video import clips as video_clips  # noqa: E402
-from tests.video.clips import pan_zoom, write_clip  # noqa: E402
+from nst.video.synthetic import pan_zoom, write_clip  # noqa: E402
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ cv2 = pytest.importorskip("cv2", reason="nst[video] is not installed")
 
 import nst  # noqa: E402
 from nst.video.config import VideoConfig  # noqa: E402
-from tests.video.clips import moving_object, pan_zoom, write_clip  # noqa: E402
+from nst.video.synthetic import moving_object, pan_zoom, write_clip  # noqa: E402
 from tests.video.media import decoded, packets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

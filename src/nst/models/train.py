@@ -13,18 +13,16 @@ checkpoint with ``resume=True``, on exactly the same sequence of batches.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from PIL import Image
 
 from nst import losses
 from nst.atomic import save_torch_atomically
@@ -37,12 +35,21 @@ from nst.models.registry import resolve_model
 from nst.models.store import load_model, save_model
 from nst.optimise.config import StyleConfig
 from nst.optimise.objective import compute_style_grams
+from nst.training import (
+    PhotoSet,
+    file_fingerprint,
+    load_photos,
+    random_crops,
+    read_checkpoint,
+    rng_from_list,
+    rng_to_list,
+    stage_of,
+)
 from nst.vgg.features import VGG19Features
 from nst.vgg.weights import load_weights
 
 CHECKPOINT_FORMAT = "nst-train-checkpoint"
 CHECKPOINT_VERSION = 1
-_PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
 
 @dataclass(frozen=True)
@@ -78,71 +85,6 @@ class TrainResult:
     stopped: bool
     skipped_photos: list[str] = field(default_factory=list)
     photos: int = 0
-
-
-@dataclass(frozen=True)
-class PhotoSet:
-    """The usable training photos (decoded once, shorter side reduced) and the files skipped."""
-
-    images: list[Image.Image]
-    names: list[str]
-    skipped: list[str]
-
-    @property
-    def fingerprint(self) -> str:
-        return hashlib.sha256("\n".join(self.names).encode()).hexdigest()[:16]
-
-
-def load_photos(folder: str | os.PathLike, shorter_side: int) -> PhotoSet:
-    """Every readable picture in ``folder`` (sorted by name), reduced so its shorter side is at
-    most ``shorter_side``. Files that are not pictures or cannot be decoded are skipped and listed.
-    """
-    root = Path(folder)
-    if not root.is_dir():
-        raise InputError(f"photos folder '{root}' does not exist or is not a folder")
-    images: list[Image.Image] = []
-    names: list[str] = []
-    skipped: list[str] = []
-    for path in sorted(p for p in root.iterdir() if p.is_file()):
-        if path.suffix.lower() not in _PHOTO_SUFFIXES:
-            if not path.name.startswith(".") and path.name.lower() not in ("readme.md", "readme.txt"):
-                skipped.append(path.name)
-            continue
-        try:
-            image = load_pil(path)
-        except InputError:
-            skipped.append(path.name)
-            continue
-        if min(image.size) < 32:
-            skipped.append(path.name)
-            continue
-        scale = shorter_side / min(image.size)
-        if scale < 1:
-            image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                                 Image.Resampling.LANCZOS)
-        images.append(image)
-        names.append(path.name)
-    return PhotoSet(images, names, skipped)
-
-
-def random_crops(photos: Sequence[Image.Image], size: int, count: int, rng: random.Random) -> torch.Tensor:
-    """``count`` random square crops, each resized to ``size`` px and randomly mirrored."""
-    crops = []
-    for _ in range(count):
-        photo = photos[rng.randrange(len(photos))]
-        short = min(photo.size)
-        side = rng.randint(max(32, int(short * 0.6)), short)
-        left = rng.randint(0, photo.width - side)
-        top = rng.randint(0, photo.height - side)
-        crop = photo.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
-        if rng.random() < 0.5:
-            crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        crops.append(pil_to_tensor(crop))
-    return torch.cat(crops)
-
-
-def file_fingerprint(path: str | os.PathLike) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 class PerceptualLoss:
@@ -210,16 +152,6 @@ def _cpu_has_bf16() -> bool:
         return False
 
 
-def _stage_of(step: int, config: TrainConfig) -> int:
-    """The stage (index into sizes) that step number ``step`` (0-based) belongs to."""
-    edge = 0
-    for stage, count in enumerate(config.iterations):
-        edge += count
-        if step < edge:
-            return stage
-    return len(config.iterations) - 1
-
-
 def _identity(config: TrainConfig, style_hash: str, photos: PhotoSet, init_hash: str | None) -> dict[str, Any]:
     identity = {"config": config.to_dict(), "style": style_hash, "photos": photos.fingerprint}
     if init_hash is not None:
@@ -245,19 +177,6 @@ def _initial_network(config: TrainConfig, init: Path | None) -> tuple[Transforme
         raise InputError(f"cannot fine-tune '{init}': it has width {network.width} and {network.residual_blocks} "
                          f"residual blocks, the settings ask for {config.width} and {config.residual_blocks}")
     return network.requires_grad_(True), card
-
-
-def load_checkpoint(path: Path) -> dict[str, Any]:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a truncated or foreign file
-        raise InputError(f"training checkpoint '{path}' cannot be read ({type(exc).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise InputError(f"'{path}' is not an nst training checkpoint")
-    if state.get("version") != CHECKPOINT_VERSION:
-        raise InputError(f"training checkpoint '{path}' has version {state.get('version')}, "
-                         f"this nst reads {CHECKPOINT_VERSION}")
-    return state
 
 
 def train_style_model(
@@ -307,13 +226,13 @@ def train_style_model(
     if resume:
         if not ckpt_path.exists():
             raise InputError(f"nothing to resume: no checkpoint '{ckpt_path}'")
-        state = load_checkpoint(ckpt_path)
+        state = read_checkpoint(ckpt_path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "training")
         if state["identity"] != identity:
             raise InputError(f"checkpoint '{ckpt_path}' belongs to another painting, photo set or settings; "
                              "start without --resume (after removing it) or train with the same inputs")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        rng.setstate(_rng_from_list(state["rng"]))
+        rng.setstate(rng_from_list(state["rng"]))
         history = state["history"]
         step = state["step"]
         elapsed_before = state["elapsed"]
@@ -329,7 +248,7 @@ def train_style_model(
         save_torch_atomically({
             "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "identity": identity,
             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "rng": _rng_to_list(rng.getstate()), "history": history, "step": step,
+            "rng": rng_to_list(rng.getstate()), "history": history, "step": step,
             "elapsed": elapsed_before + time.perf_counter() - started,
         }, ckpt_path)
 
@@ -338,7 +257,7 @@ def train_style_model(
     stopped = False
     model.train()
     while step < config.total_iterations:
-        size = config.sizes[_stage_of(step, config)]
+        size = config.sizes[stage_of(step, config.iterations)]
         batch = random_crops(photos.images, size, config.batch_size, rng).to(device)
         with _autocast(config, device):
             painted = model(batch)
@@ -393,13 +312,3 @@ def _paint(model: TransformerNet, photo: torch.Tensor) -> torch.Tensor:
         out = model(photo).clamp(0, 1).cpu()
     model.train()
     return out
-
-
-def _rng_to_list(state: tuple[Any, ...]) -> list[Any]:
-    version, internal, gauss = state
-    return [version, list(internal), gauss]
-
-
-def _rng_from_list(data: list[Any]) -> tuple[Any, ...]:
-    version, internal, gauss = data
-    return (version, tuple(internal), gauss)

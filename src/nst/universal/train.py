@@ -26,7 +26,15 @@ import torch
 
 from nst.atomic import save_torch_atomically
 from nst.errors import InputError
-from nst.models.train import PhotoSet, load_photos, random_crops
+from nst.training import (
+    PhotoSet,
+    load_photos,
+    random_crops,
+    read_checkpoint,
+    rng_from_list,
+    rng_to_list,
+    stage_of,
+)
 from nst.universal.config import DecoderTrainConfig
 from nst.universal.network import ENCODER_LAYER, LOSS_LAYERS, Decoder, detail_bands
 from nst.universal.store import DecoderCard, save_decoder
@@ -138,28 +146,6 @@ class DecoderLoss:
         return sum(terms.values()), terms  # type: ignore[return-value]
 
 
-def _stage_of(step: int, config: DecoderTrainConfig) -> int:
-    edge = 0
-    for stage, count in enumerate(config.iterations):
-        edge += count
-        if step < edge:
-            return stage
-    return len(config.iterations) - 1
-
-
-def _load_checkpoint(path: Path) -> dict[str, Any]:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise InputError(f"training checkpoint '{path}' cannot be read ({type(exc).__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise InputError(f"'{path}' is not an nst decoder training checkpoint")
-    if state.get("version") != CHECKPOINT_VERSION:
-        raise InputError(f"decoder checkpoint '{path}' has version {state.get('version')}, "
-                         f"this nst reads {CHECKPOINT_VERSION}")
-    return state
-
-
 def train_decoder(
     photos: str | os.PathLike | PhotoSet,
     output: str | os.PathLike,
@@ -197,13 +183,12 @@ def train_decoder(
     if resume:
         if not ckpt_path.exists():
             raise InputError(f"nothing to resume: no checkpoint '{ckpt_path}'")
-        state = _load_checkpoint(ckpt_path)
+        state = read_checkpoint(ckpt_path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "decoder training")
         if state["identity"] != identity:
             raise InputError(f"checkpoint '{ckpt_path}' belongs to other photos or settings")
         decoder.load_state_dict(state["decoder"])
         optimizer.load_state_dict(state["optimizer"])
-        version, internal, gauss = state["rng"]
-        rng.setstate((version, tuple(internal), gauss))
+        rng.setstate(rng_from_list(state["rng"]))
         generator.set_state(state["generator"])
         history, step, elapsed_before = state["history"], state["step"], state["elapsed"]
     elif ckpt_path.exists():
@@ -214,11 +199,10 @@ def train_decoder(
     started = time.perf_counter()
 
     def save_state() -> None:
-        version, internal, gauss = rng.getstate()
         save_torch_atomically({
             "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "identity": identity,
             "decoder": decoder.state_dict(), "optimizer": optimizer.state_dict(),
-            "rng": [version, list(internal), gauss], "generator": generator.get_state(),
+            "rng": rng_to_list(rng.getstate()), "generator": generator.get_state(),
             "history": history, "step": step, "elapsed": elapsed_before + time.perf_counter() - started,
         }, ckpt_path)
 
@@ -226,7 +210,7 @@ def train_decoder(
     stopped = False
     decoder.train()
     while step < config.total_iterations:
-        size = config.sizes[_stage_of(step, config)]
+        size = config.sizes[stage_of(step, config.iterations)]
         batch = random_crops(photos.images, size, config.batch_size, rng).to(device)
         donors = jitter_colours(batch.roll(1, 0).cpu(), config.donor_jitter, generator).to(device)
         transferred = (torch.rand(config.batch_size, generator=generator) < config.transfer_share).to(device)

@@ -1,9 +1,10 @@
-"""Test clips made on the fly (no video files in the repository): a pan and zoom over a picture,
-an object moving over a background, and a cut between two shots; with a sine tone as sound.
+"""Synthetic clips with known motion, made on the fly (no video files in the repository), for the
+tests and bench/video.py: a pan and zoom over a picture, an object moving over a background, and a
+cut between two shots; with a sine tone as sound.
 
 Each generator returns the frames; the ``*_motion`` functions also return the true motion
-(the flow from frame t to t+1 and where it is visible in both), which the tests score with.
-bench/clips.py is bench/video.py's copy: bench and tests do not import each other.
+(the flow from frame t to t+1 and where it is visible in both), which the tests and the
+benchmark score with.
 """
 
 from __future__ import annotations

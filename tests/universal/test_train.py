@@ -1,0 +1,47 @@
+"""Training the any-painting decoder: it writes a decoder, stops and resumes to the same weights."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from nst.errors import InputError
+from nst.universal.config import DecoderTrainConfig
+from nst.universal.store import load_decoder
+from nst.universal.train import train_decoder
+from tests.models.helpers import make_photos
+
+TINY = DecoderTrainConfig(sizes=(64,), iterations=(4,), batch_size=2, width=4, preview_every=0, min_photos=3,
+                          checkpoint_seconds=3600)
+
+
+@pytest.fixture()
+def photos(tmp_path):
+    return make_photos(tmp_path / "photos")
+
+
+def test_a_decoder_is_trained_and_saved_with_its_card(photos, tmp_path):
+    result = train_decoder(photos, tmp_path / "d.pt", TINY, photos_source="made up")
+    assert result.steps == 4 and len(result.history) == 4 and not result.stopped
+    assert sorted(result.skipped_photos) == ["broken.jpg", "notes.txt"]
+    decoder, card = load_decoder(tmp_path / "d.pt")
+    assert card.photos == 8 and card.steps == 4 and card.photos_source == "made up" and decoder.width == 4
+    assert not (tmp_path / "d.pt.ckpt").exists()
+
+
+@pytest.mark.slow
+def test_a_stopped_training_resumes_to_the_same_decoder(photos, tmp_path):
+    train_decoder(photos, tmp_path / "whole.pt", TINY)
+    stopped = train_decoder(photos, tmp_path / "parts.pt", TINY, callback=lambda p: p.step == 2)
+    assert stopped.stopped and (tmp_path / "parts.pt.ckpt").exists() and not (tmp_path / "parts.pt").exists()
+    with pytest.raises(InputError, match="pass --resume"):
+        train_decoder(photos, tmp_path / "parts.pt", TINY)
+    with pytest.raises(InputError, match="other photos or settings"):
+        train_decoder(photos, tmp_path / "parts.pt", dataclasses.replace(TINY, lr=0.01), resume=True)
+    train_decoder(photos, tmp_path / "parts.pt", TINY, resume=True)
+    whole, _ = load_decoder(tmp_path / "whole.pt")
+    parts, _ = load_decoder(tmp_path / "parts.pt")
+    for a, b in zip(whole.state_dict().values(), parts.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
