@@ -26,7 +26,7 @@ CONFIG = StyleConfig(size=32, iterations=40, tolerance=0.0, scales=1)
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'nst[ray]')")
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install -e '.[ray]')")
     ray.init(num_cpus=2, object_store_memory=100 * 2**20, include_dashboard=False, log_to_driver=False,
              logging_level="ERROR")
     yield ray
@@ -154,5 +154,5 @@ def test_engine_ray_without_ray_is_a_one_line_error(
     for argv in (["batch", str(photo), "--model", "x.pt"], ["grid", "--content", str(photo), "--style", str(photo)]):
         assert main([*argv, "--engine", "ray", "-o", str(tmp_path / "out")]) == 2
         err = capsys.readouterr().err
-        assert err == "error: --engine ray needs Ray, which is not installed: pip install 'nst[ray]'\n"
+        assert err == "error: --engine ray needs Ray, which is not installed: pip install -e '.[ray]'\n"
         assert not (tmp_path / "out").exists()

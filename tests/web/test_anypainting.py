@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the web extra is not installed (pip install 'nst[web]')")
-httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install 'nst[web]')")
+pytest.importorskip("fastapi", reason="the web extra is not installed (pip install -e '.[web]')")
+httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install -e '.[web]')")
 
 
 import nst  # noqa: E402

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the web extra is not installed (pip install 'nst[web]')")
-httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install 'nst[web]')")
+pytest.importorskip("fastapi", reason="the web extra is not installed (pip install -e '.[web]')")
+httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install -e '.[web]')")
 
 
 import nst  # noqa: E402

@@ -41,7 +41,7 @@ pytestmark = [
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="needs the playwright package (pip install playwright)"
 )
-pytest.importorskip("fastapi", reason="the web extra is not installed (pip install 'nst[web]')")
+pytest.importorskip("fastapi", reason="the web extra is not installed (pip install -e '.[web]')")
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the web extra is not installed (pip install 'nst[web]')")
-httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install 'nst[web]')")
+pytest.importorskip("fastapi", reason="the web extra is not installed (pip install -e '.[web]')")
+httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install -e '.[web]')")
 
 
 import nst  # noqa: E402

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the web extra is not installed (pip install 'nst[web]')")
-httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install 'nst[web]')")
+pytest.importorskip("fastapi", reason="the web extra is not installed (pip install -e '.[web]')")
+httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install -e '.[web]')")
 
 from tests.web.helpers import picture_bytes, running_server  # noqa: E402
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-pytest.importorskip("fastapi", reason="the web extra is not installed (pip install 'nst[web]')")
-httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install 'nst[web]')")
+pytest.importorskip("fastapi", reason="the web extra is not installed (pip install -e '.[web]')")
+httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (pip install -e '.[web]')")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
@@ -211,7 +211,7 @@ def test_serve_without_the_web_extra_says_what_to_install(monkeypatch, capsys):
 
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
     assert main(["serve"]) == 2
-    assert "pip install 'nst[web]'" in capsys.readouterr().err
+    assert "pip install -e '.[web]'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def add_engine_options(parser: argparse.ArgumentParser, unit: str = "cell") -> N
         choices=("local", "ray"),
         default="local",
         help=f"local: this machine's process pool (default); ray: one Ray task per {unit} "
-        "(pip install 'nst[ray]')",
+        "(pip install -e '.[ray]')",
     )
     g.add_argument(
         "--ray-address",

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         from nst.web.app import Limits, create_app
     except ImportError as exc:
         raise nst.InputError(
-            f"nst serve needs the web extra ({exc.name} is missing): pip install 'nst[web]'"
+            f"nst serve needs the web extra ({exc.name} is missing): pip install -e '.[web]'"
         ) from None
     device = resolve_device(args.device)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()

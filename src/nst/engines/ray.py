@@ -1,6 +1,6 @@
 """The Ray engine: one Ray task per picture, or a Ray Data actor pool for style models.
 
-Ray is an optional extra (``pip install 'nst[ray]'``) imported only here, only when this engine
+Ray is an optional extra (``pip install -e '.[ray]'``) imported only here, only when this engine
 runs. With no address it starts a local Ray with this machine's cores; ``address="auto"`` or
 ``ray://host:10001`` joins a running cluster.
 
@@ -40,7 +40,7 @@ from nst.engines.work import run_job
 from nst.errors import InputError
 from nst.optimise.config import StyleConfig
 
-INSTALL_HINT = "--engine ray needs Ray, which is not installed: pip install 'nst[ray]'"
+INSTALL_HINT = "--engine ray needs Ray, which is not installed: pip install -e '.[ray]'"
 #: A Ray task sends the progress bar at most one event this often (seconds).
 PROGRESS_SECONDS = 1.0
 #: Photos per Ray Data batch: small, so a restarted actor redoes little and memory stays flat.

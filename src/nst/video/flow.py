@@ -21,7 +21,7 @@ def require_cv2() -> Any:
     try:
         import cv2
     except ImportError:
-        raise InputError("video needs PyAV and OpenCV: pip install 'nst[video]'") from None
+        raise InputError("video needs PyAV and OpenCV: pip install -e '.[video]'") from None
     return cv2
 
 

@@ -38,7 +38,7 @@ def require_av() -> Any:
     try:
         import av
     except ImportError:
-        raise InputError("video needs PyAV and OpenCV: pip install 'nst[video]'") from None
+        raise InputError("video needs PyAV and OpenCV: pip install -e '.[video]'") from None
     return av
 
 
