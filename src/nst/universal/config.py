@@ -29,6 +29,9 @@ class InstantConfig:
     detail: float = setting(
         0.5, "how much of the photo's fine detail the picture keeps: 0 none (softer, more painting), 1 all",
         metavar="D")
+    # The decoder renders the features' colours only roughly; the painting's palette (the mean and
+    # covariance of its RGB) set on the finished picture carries it (WCT on pixels).
+    palette: bool = setting(True, "give the picture the painting's palette (its colours' mean and covariance)")
     # The painting's longest side is capped here (its encoding costs as much as a photo's).
     max_style_size: int = 1024
     # One weight per painting when several are given (None: equal shares).

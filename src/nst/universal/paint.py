@@ -40,15 +40,15 @@ TILE_MARGIN = 64
 
 
 @dataclass(frozen=True)
-class PaintingStatistics:
-    """The painting's relu4_1 mean (C, 1), covariance (C, C) and its square root, in float64."""
+class Moments:
+    """Mean (C, 1), covariance (C, C) and the covariance's square root of some features, in float64."""
 
     mean: torch.Tensor
     cov: torch.Tensor
     cov_sqrt: torch.Tensor
 
     @classmethod
-    def of(cls, mean: torch.Tensor, cov: torch.Tensor) -> PaintingStatistics:
+    def of(cls, mean: torch.Tensor, cov: torch.Tensor) -> Moments:
         return cls(mean, cov, sqrt_and_inverse_sqrt(cov)[0])
 
     @property
@@ -56,15 +56,28 @@ class PaintingStatistics:
         return self.cov.diagonal().clamp(min=0).sqrt().unsqueeze(1)
 
     @staticmethod
-    def blend(parts: Sequence[PaintingStatistics], weights: Sequence[float]) -> PaintingStatistics:
-        """The statistics of the paintings' mixture: each painting's share of positions by weight."""
+    def blend(parts: Sequence[Moments], weights: Sequence[float]) -> Moments:
+        """The moments of the mixture: each part's share of positions by weight."""
         if len(parts) == 1:
             return parts[0]
         total = float(sum(weights))
         shares = [float(x) / total for x in weights]
         mean = sum(w * p.mean for w, p in zip(shares, parts, strict=True))
         second = sum(w * (p.cov + p.mean @ p.mean.T) for w, p in zip(shares, parts, strict=True))
-        return PaintingStatistics.of(mean, second - mean @ mean.T)  # type: ignore[arg-type, operator]
+        return Moments.of(mean, second - mean @ mean.T)  # type: ignore[arg-type, operator]
+
+
+@dataclass(frozen=True)
+class PaintingStatistics:
+    """What nst keeps of a painting: the moments of its relu4_1 features and of its colours (RGB)."""
+
+    features: Moments
+    colours: Moments
+
+    @staticmethod
+    def blend(parts: Sequence[PaintingStatistics], weights: Sequence[float]) -> PaintingStatistics:
+        return PaintingStatistics(Moments.blend([p.features for p in parts], weights),
+                                  Moments.blend([p.colours for p in parts], weights))
 
 
 def bundled_decoder_path() -> Path:
@@ -105,8 +118,10 @@ class AnyPainting:
         if key not in self._statistics:
             small = resize_longest(pil.convert("RGB"), max(32, int(longest)))
             array = np.asarray(small, dtype=np.float32).transpose(2, 0, 1)[None] / 255.0
-            features = self._encode(torch.from_numpy(np.ascontiguousarray(array)))[0].flatten(1)
-            self._statistics[key] = PaintingStatistics.of(*moments(features))
+            pixels = torch.from_numpy(np.ascontiguousarray(array))
+            features = self._encode(pixels)[0].flatten(1)
+            self._statistics[key] = PaintingStatistics(Moments.of(*moments(features)),
+                                                       Moments.of(*moments(pixels[0].flatten(1))))
             while len(self._statistics) > self.kept_paintings:
                 self._statistics.popitem(last=False)
         self._statistics.move_to_end(key)
@@ -139,6 +154,8 @@ class AnyPainting:
             style_size = config.max_style_size
         stats = PaintingStatistics.blend([self.painting_statistics(p, style_size) for p in paintings], weights)
         painted = self.paint_array(array, stats, config, callback)
+        if config.palette:
+            painted = _with_palette(painted, stats.colours, config.strength)
         return finish(array, painted, 1.0, config.preserve_color)
 
     def paint_array(self, photo: np.ndarray, stats: PaintingStatistics, config: InstantConfig,
@@ -173,7 +190,7 @@ class AnyPainting:
         if config.transform == "adain":
             moved = _adain_to(content, photo_moments, stats)
         else:
-            moved = wct_from_moments(content, stats.mean, stats.cov_sqrt, photo_moments)
+            moved = wct_from_moments(content, stats.features.mean, stats.features.cov_sqrt, photo_moments)
         return config.strength * moved + (1 - config.strength) * content
 
     def _paint_tiled(self, framed: torch.Tensor, stats: PaintingStatistics, config: InstantConfig,
@@ -255,13 +272,21 @@ class OnePainting:
         return self.painter.paint(photo, self.paintings, config)
 
 
+def _with_palette(painted: np.ndarray, colours: Moments, strength: float) -> np.ndarray:
+    """The picture's colours given the painting's mean and covariance (WCT on pixels), by ``strength``."""
+    flat = torch.from_numpy(np.clip(painted, 0, 1)[0].reshape(3, -1)).double()
+    moved = wct_from_moments(flat, colours.mean, colours.cov_sqrt).numpy()
+    return (strength * moved + (1 - strength) * flat.numpy()).reshape(painted.shape).astype(np.float32)
+
+
 def _adain_to(content: torch.Tensor, photo_moments: tuple[torch.Tensor, torch.Tensor] | None,
               stats: PaintingStatistics) -> torch.Tensor:
+    target = stats.features
     if photo_moments is None:
         mean, std = content.mean(1, keepdim=True), content.std(1, keepdim=True)
     else:
         mean, std = photo_moments[0].to(content.dtype), photo_moments[1].diagonal().sqrt().unsqueeze(1).to(content.dtype)
-    return (content - mean) / (std + 1e-5) * stats.std.to(content.dtype) + stats.mean.to(content.dtype)
+    return (content - mean) / (std + 1e-5) * target.std.to(content.dtype) + target.mean.to(content.dtype)
 
 
 def _framed(photo: torch.Tensor) -> torch.Tensor:
@@ -278,4 +303,4 @@ def _padded_to_stride(image: torch.Tensor) -> torch.Tensor:
     return image
 
 
-__all__ = ["TRANSFORMS", "AnyPainting", "OnePainting", "PaintingStatistics", "bundled_decoder_path"]
+__all__ = ["TRANSFORMS", "AnyPainting", "Moments", "OnePainting", "PaintingStatistics", "bundled_decoder_path"]
