@@ -73,7 +73,7 @@ def paint(args: argparse.Namespace) -> int:
 
 
 #: Options of `nst stylize` that mean something with --instant; any other is refused with it.
-INSTANT_OPTIONS = MODEL_OPTIONS - {"model"} | {"instant", "stroke_scale", "detail", "style_blend", "decoder"}
+INSTANT_OPTIONS = MODEL_OPTIONS - {"model"} | {"instant", "stroke_scale", "detail", "palette", "style_blend", "decoder"}
 
 
 def paint_instantly(args: argparse.Namespace) -> int:
@@ -85,7 +85,8 @@ def paint_instantly(args: argparse.Namespace) -> int:
     from nst.universal.config import InstantConfig
 
     config = InstantConfig(size=args.size, strength=args.strength, preserve_color=args.preserve_color,
-                           stroke_scale=args.stroke_scale, detail=args.detail, style_blend=args.style_blend,
+                           stroke_scale=args.stroke_scale, detail=args.detail, palette=args.palette,
+                           style_blend=args.style_blend,
                            tile_size=getattr(args, "tile_size", None) or 0)
     config.blend_weights(len(args.style))  # one weight per painting, said before anything is read
     jobs = _paint_jobs(Path(args.content), Path(args.output), args.overwrite)
