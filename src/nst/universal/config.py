@@ -8,7 +8,9 @@ from typing import Any
 
 from nst.errors import InputError
 from nst.fields import setting
-from nst.universal.transforms import TRANSFORMS
+
+#: How the photo's features take the painting's statistics (nst.universal.transforms).
+TRANSFORMS = ("wct", "adain")
 
 
 @dataclass(frozen=True)

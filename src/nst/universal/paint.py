@@ -25,10 +25,10 @@ from PIL import Image
 
 from nst.image import ImageSource, load_pil, resize_longest
 from nst.picture import BORDER, as_pil, check_options, finish, prepare
-from nst.universal.config import InstantConfig
+from nst.universal.config import TRANSFORMS, InstantConfig
 from nst.universal.network import ENCODER_LAYER, STRIDE, Decoder, detail_bands
 from nst.universal.store import DecoderCard, load_decoder
-from nst.universal.transforms import TRANSFORMS, moments, sqrt_and_inverse_sqrt, wct_from_moments
+from nst.universal.transforms import moments, sqrt_and_inverse_sqrt, wct_from_moments
 from nst.vgg.features import VGG19Features
 from nst.vgg.weights import VGGWeights, load_weights
 

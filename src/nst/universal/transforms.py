@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-TRANSFORMS = ("wct", "adain")
+from nst.universal.config import TRANSFORMS  # noqa: F401  (re-exported)
 
 
 def adain(content: torch.Tensor, style: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
