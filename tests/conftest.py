@@ -172,3 +172,25 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# Photos, a painting and a tiny style model in the test's folder (style models, training, commands).
+@pytest.fixture()
+def photos(tmp_path: Path) -> Path:
+    from tests.models.helpers import make_photos
+
+    return make_photos(tmp_path / "photos")
+
+
+@pytest.fixture()
+def style(tmp_path: Path) -> Path:
+    from tests.models.helpers import make_style
+
+    return make_style(tmp_path / "style.png")
+
+
+@pytest.fixture()
+def tiny_model(tmp_path: Path) -> Path:
+    from tests.models.helpers import make_tiny_model
+
+    return make_tiny_model(tmp_path / "tiny.pt")

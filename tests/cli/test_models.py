@@ -13,22 +13,7 @@ from PIL import Image
 from nst.cli import main
 from nst.models.registry import bundled_names
 from nst.models.torch_model import StyleModel
-from tests.models.helpers import make_photos, make_style, make_tiny_model, picture
-
-
-@pytest.fixture()
-def photos(tmp_path: Path) -> Path:
-    return make_photos(tmp_path / "photos")
-
-
-@pytest.fixture()
-def style(tmp_path: Path) -> Path:
-    return make_style(tmp_path / "style.png")
-
-
-@pytest.fixture()
-def tiny_model(tmp_path: Path) -> Path:
-    return make_tiny_model(tmp_path / "tiny.pt")
+from tests.models.helpers import picture
 
 
 def test_cli_refuses_a_corrupt_model_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

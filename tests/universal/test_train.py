@@ -11,15 +11,9 @@ from nst.errors import InputError
 from nst.universal.config import DecoderTrainConfig
 from nst.universal.store import load_decoder
 from nst.universal.train import train_decoder
-from tests.models.helpers import make_photos
 
 TINY = DecoderTrainConfig(sizes=(64,), iterations=(4,), batch_size=2, width=4, preview_every=0, min_photos=3,
                           checkpoint_seconds=3600)
-
-
-@pytest.fixture()
-def photos(tmp_path):
-    return make_photos(tmp_path / "photos")
 
 
 def test_a_decoder_is_trained_and_saved_with_its_card(photos, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from nst.universal.paint import PaintingStatistics
+from nst.universal.paint import Moments
 from nst.universal.transforms import adain, moments, sqrt_and_inverse_sqrt, wct, wct_from_moments
 
 
@@ -47,12 +47,12 @@ def test_a_tile_transformed_with_the_whole_photo_s_moments_matches_the_whole():
 
 def test_a_blend_of_paintings_has_the_statistics_of_their_mixture():
     a, b = _features(8, positions=600), _features(9, positions=600)
-    stats = [PaintingStatistics.of(*moments(x)) for x in (a, b)]
-    mixed = PaintingStatistics.blend(stats, (1.0, 1.0))
+    stats = [Moments.of(*moments(x)) for x in (a, b)]
+    mixed = Moments.blend(stats, (1.0, 1.0))
     mean, cov = moments(torch.cat([a, b], 1))
     assert torch.allclose(mixed.mean, mean, atol=1e-6)
     assert torch.allclose(mixed.cov, cov, rtol=1e-2, atol=1e-2)
-    only_first = PaintingStatistics.blend(stats, (1.0, 0.0))
+    only_first = Moments.blend(stats, (1.0, 0.0))
     assert torch.allclose(only_first.cov, stats[0].cov)
 
 
