@@ -39,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "estimate_memory": "nst.optimise.memory",
     "check_fits": "nst.optimise.memory",
     "LossBreakdown": "nst.optimise.objective",
-    "Progress": "nst.optimise.loop",
+    "Progress": "nst.optimise.run_state",
     "Interrupted": "nst.optimise.transfer",
     "StyleResult": "nst.optimise.transfer",
     "build_extractor": "nst.optimise.transfer",
@@ -99,9 +99,9 @@ if TYPE_CHECKING:
     from nst.models.torch_model import StyleModel
     from nst.models.train import TrainProgress, TrainResult, train_style_model
     from nst.optimise.config import StyleConfig
-    from nst.optimise.loop import Progress
     from nst.optimise.memory import estimate_memory
     from nst.optimise.objective import LossBreakdown
+    from nst.optimise.run_state import Progress
     from nst.optimise.transfer import Interrupted, StyleResult, build_extractor, stylize, transfer_style
     from nst.vgg.features import VGG19Features
     from nst.vgg.layers import LAYER_NAMES

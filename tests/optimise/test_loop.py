@@ -11,6 +11,7 @@ import nst
 from nst.errors import InputError
 from nst.optimise import loop as optimise
 from nst.optimise.objective import Objective
+from nst.optimise.run_state import RunState, initial_lr
 
 
 class PixelTarget:
@@ -29,7 +30,7 @@ class PixelTarget:
 
 
 def _run(start: torch.Tensor, target: torch.Tensor, optimizer: str, iterations: int = 200):
-    run = optimise.RunState(lr=optimise.initial_lr(nst.StyleConfig(optimizer=optimizer)))
+    run = RunState(lr=initial_lr(nst.StyleConfig(optimizer=optimizer)))
     run.begin_scale(1, start, run.lr)
     config = nst.StyleConfig(optimizer=optimizer, lr=0.05, tolerance=0)
     return optimise.optimise(

@@ -23,7 +23,8 @@ from nst.cli.options import (
 )
 from nst.cli.settings import add_style_options, config_from_args
 from nst.errors import InputError
-from nst.optimise.config import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU, StyleConfig
+from nst.optimise.config import StyleConfig
+from nst.optimise.schedule import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
 from nst.picture import DEFAULT_MAX_SIZE
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from nst.cli.options import EXIT_OK, UsageError, check_output, number
 from nst.cli.settings import add_style_options
 from nst.errors import InputError
-from nst.optimise.config import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
+from nst.optimise.schedule import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
 
 if TYPE_CHECKING:
     from PIL import Image

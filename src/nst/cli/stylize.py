@@ -15,7 +15,7 @@ from pathlib import Path
 
 from nst.cli.options import UsageError, checkpoint_interval, number
 from nst.cli.settings import add_settings, add_style_options
-from nst.optimise.config import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
+from nst.optimise.schedule import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
 from nst.picture import DEFAULT_MAX_SIZE
 from nst.universal.config import InstantConfig
 

@@ -9,7 +9,6 @@ arXiv 1508.06576) or, where we deviate, the reason (see README "Deviations from 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,42 +25,22 @@ from nst.optimise.checks import (
     check_size,
     validate,
 )
+from nst.optimise.schedule import (
+    AUTO_COARSEST_SIZE,
+    AUTO_LATER_ITERATIONS,
+    AUTO_SCALE_ITERATIONS,
+    AUTO_TILE_ABOVE,
+    AUTO_TILE_SIZE,
+    DEFAULT_SIZE_CPU,
+    DEFAULT_SIZE_GPU,
+    auto_scale_count,
+)
 from nst.vgg.layers import PADDINGS, POOLINGS
 
 #: The paper's content layer (Fig. 2 and Section 2.2).
 PAPER_CONTENT_LAYERS: tuple[str, ...] = ("conv4_2",)
 #: The paper's style layers (Fig. 2: "conv1_1, conv2_1, conv3_1, conv4_1 and conv5_1").
 PAPER_STYLE_LAYERS: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
-
-#: The automatic pyramid starts near this size: big enough for the photo's layout to hold (from
-#: about 90 px, the previous start, a town or a face could be repainted as the painting's objects;
-#: issue 12, docs/quality.md). Outputs up to `AUTO_SMALLEST_SIZE` are one level; larger ones have
-#: at least two.
-AUTO_COARSEST_SIZE = 128
-AUTO_SMALLEST_SIZE = 90
-#: Automatic iterations per level, coarsest first; later levels get AUTO_LATER_ITERATIONS. Coarse
-#: levels are cheap (a level at half the size costs a quarter) and settle the composition; the
-#: finer ones refine it. From 128 px, 60 at the third level (the final one at 256 px) kept more of
-#: the photo than 40 after 150 and 80 in about the same time (issue 12, docs/quality.md).
-AUTO_SCALE_ITERATIONS: tuple[int, ...] = (100, 60, 60)
-AUTO_LATER_ITERATIONS = 40
-#: Larger levels are tiled by default (a whole 2048 px level needs about 17 GB with L-BFGS).
-AUTO_TILE_ABOVE = 2048
-AUTO_TILE_SIZE = 1024
-
-
-def auto_scale_count(final_size: int, ratio: float) -> int:
-    """Levels of a ``ratio`` ladder from about `AUTO_COARSEST_SIZE` up to ``final_size``."""
-    if final_size <= AUTO_SMALLEST_SIZE:
-        return 1
-    return max(2, 1 + math.floor(math.log(final_size / AUTO_COARSEST_SIZE) / math.log(ratio) + 1e-9))
-
-
-
-#: Longest side when the caller gives no size: 512 px with a GPU, 128 px on the CPU (spec).
-DEFAULT_SIZE_GPU = 512
-DEFAULT_SIZE_CPU = 128
-
 
 #: Named sets of settings, from fastest to best-looking. Chosen from measurements in
 #: docs/performance.md and docs/gallery.md; each is documented in the README.

@@ -11,10 +11,6 @@ smaller step.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,9 +18,9 @@ import torch
 from nst.errors import InputError
 from nst.image import scaled_size
 from nst.optimise import masks, tiling
-from nst.optimise.checkpoint import Checkpoint
 from nst.optimise.config import StyleConfig
 from nst.optimise.objective import LossBreakdown, Objective, compute_style_grams
+from nst.optimise.run_state import Callback, Checkpointer, Outcome, Progress, RunState, initial_lr
 from nst.vgg.features import VGG19Features
 
 MAX_RETRIES = 3
@@ -36,157 +32,6 @@ RANGE_PENALTY = 100.0
 #: An iteration whose loss exceeds the best so far by this factor has diverged: it is rolled back
 #: like a numerical fault.
 DIVERGENCE = 10.0
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the loop reports after each iteration.
-
-    ``losses`` are those of ``image`` (the image the optimiser just evaluated); ``content`` and
-    ``style`` there are already weighted (alpha * L_content, beta * L_style).
-    """
-
-    iteration: int
-    max_iterations: int
-    scale: int
-    scales: int
-    size: tuple[int, int]
-    losses: LossBreakdown
-    elapsed: float
-    image: torch.Tensor
-
-
-Callback = Callable[[Progress], bool | None]
-
-
-def initial_lr(config: StyleConfig) -> float:
-    # L-BFGS's step is scaled by its own line model; 1 is torch's and the literature's setting.
-    return 1.0 if config.optimizer == "lbfgs" else config.lr
-
-
-@dataclass
-class Outcome:
-    image: torch.Tensor
-    losses: LossBreakdown
-    iterations: int
-    stop_reason: str
-    stopped_by_request: bool = False
-    failed: bool = False
-
-
-@dataclass
-class RunState:
-    """Where a run is, kept current by the loop so that an interrupt can report or checkpoint it.
-
-    ``consistent`` is True only while the fields describe one state the loop can continue from:
-    between iterations, and while the objective is being evaluated (an optimiser changes nothing
-    before its closure returns). ``history`` holds every finished iteration of every scale; the
-    last ``iteration`` of them are this scale's. At a tiled scale, ``tiles_done`` tiles are
-    finished and pasted into ``image``.
-    """
-
-    lr: float
-    scale: int = 0
-    iteration: int = 0
-    image: torch.Tensor | None = None
-    best_image: torch.Tensor | None = None
-    best_total: float = math.inf
-    best_losses: LossBreakdown | None = None
-    history: list[LossBreakdown] = field(default_factory=list)
-    optimizer: torch.optim.Optimizer | None = None
-    optimizer_state: dict[str, Any] | None = None
-    loss_scale: float | None = None
-    faults: int = 0
-    events: list[str] = field(default_factory=list)
-    elapsed_before: float = 0.0
-    consistent: bool = False
-    tiles_done: int = 0
-
-    def elapsed(self, started: float) -> float:
-        """Seconds of work on this run: earlier sittings' and this one's since ``started``."""
-        return self.elapsed_before + time.perf_counter() - started
-
-    @property
-    def offset(self) -> int:
-        """Iterations finished at earlier scales."""
-        return len(self.history) - self.iteration
-
-    def begin_scale(self, scale: int, start: torch.Tensor, lr: float) -> None:
-        self.consistent = False
-        self.scale, self.iteration, self.lr, self.tiles_done = scale, 0, lr, 0
-        self.image = start.detach().clone()
-        self.best_image, self.best_total = self.image, math.inf
-        self.optimizer, self.optimizer_state, self.loss_scale = None, None, None
-        self.consistent = True
-
-
-class Checkpointer:
-    """Writes the run's state to ``path`` when due; knows the run's identity for a resume."""
-
-    def __init__(self, path: Path, identity: dict[str, Any], every: int | None, seconds: float | None):
-        self.path = path
-        self.identity = identity
-        self.every = every or 0
-        self.seconds = seconds or 0.0
-        self.last = time.monotonic()
-        #: Iterations the file on disk has finished (None: no file of this run's yet).
-        self.saved_iterations: int | None = None
-        self.failing = False
-
-    def due(self, finished: int) -> bool:
-        if self.every and finished % self.every == 0:
-            return True
-        return bool(self.seconds) and time.monotonic() - self.last >= self.seconds
-
-    def save(self, run: RunState, elapsed: float) -> None:
-        assert run.image is not None and run.best_image is not None
-        optimizer_state = run.optimizer.state_dict() if run.optimizer is not None else run.optimizer_state
-        Checkpoint(
-            identity=self.identity,
-            scale=run.scale,
-            iteration=run.iteration,
-            offset=run.offset,
-            image=run.image.detach().cpu(),
-            best_image=run.best_image.detach().cpu(),
-            best_losses=run.best_losses.to_dict() if run.best_losses is not None else None,
-            history=[h.to_dict() for h in run.history],
-            optimizer=optimizer_state,
-            loss_scale=run.loss_scale,
-            lr=run.lr,
-            faults=run.faults,
-            events=list(run.events),
-            elapsed=elapsed,
-            tiles_done=run.tiles_done,
-        ).save(self.path)
-        self.last = time.monotonic()
-        self.saved_iterations = len(run.history)
-
-    def save_if_due(self, run: RunState, elapsed: float) -> None:
-        """The periodic save. A checkpoint is insurance: one that cannot be written (a full disk)
-        must not cost the run itself, so the run goes on, says so once in its events, and tries
-        again a period later."""
-        if not self.due(len(run.history)):
-            return
-        try:
-            self.save(run, elapsed)
-        except OSError as exc:
-            self.last = time.monotonic()
-            if not self.failing:
-                run.events.append(
-                    f"checkpoint at iteration {len(run.history)} could not be written "
-                    f"({exc.strerror or exc}); the run went on without it"
-                )
-            self.failing = True
-        else:
-            self.failing = False
-
-    def discard(self) -> None:
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise InputError(f"cannot replace the checkpoint '{self.path}': {exc.strerror}") from None
 
 
 def make_optimizer(config: StyleConfig, image: torch.Tensor, lr: float) -> torch.optim.Optimizer:

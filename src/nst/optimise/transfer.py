@@ -30,17 +30,9 @@ from nst.optimise import masks, memory, validation
 from nst.optimise import start as starts
 from nst.optimise.checkpoint import describe_mismatch, load_checkpoint, run_identity
 from nst.optimise.config import StyleConfig
-from nst.optimise.loop import (
-    Callback,
-    Checkpointer,
-    Outcome,
-    RunState,
-    initial_lr,
-    optimise,
-    optimise_tiled,
-    tile_count,
-)
+from nst.optimise.loop import optimise, optimise_tiled, tile_count
 from nst.optimise.objective import LossBreakdown, Objective
+from nst.optimise.run_state import Callback, Checkpointer, Outcome, RunState, initial_lr
 from nst.vgg.features import VGG19Features
 from nst.vgg.weights import load_weights
 

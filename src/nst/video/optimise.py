@@ -20,8 +20,9 @@ import torch
 from nst.errors import InputError
 from nst.image import ImageSource, load_image, load_pil
 from nst.optimise.config import StyleConfig
-from nst.optimise.loop import RunState, initial_lr, optimise
+from nst.optimise.loop import optimise
 from nst.optimise.objective import Objective, compute_style_grams
+from nst.optimise.run_state import RunState, initial_lr
 from nst.optimise.transfer import build_extractor, transfer_style
 from nst.vgg.features import VGG19Features
 from nst.video.config import VideoConfig

@@ -34,12 +34,13 @@ import nst
 from nst._version import __version__
 from nst.web.anypainting import AnyPainter
 from nst.web.dependencies import Server
-from nst.web.guard import LOOPBACK_HOSTS, Limits, RequestGuard, TooLarge
+from nst.web.guard import LOOPBACK_HOSTS, Limits, RequestGuard
 from nst.web.instant import InstantPainter
 from nst.web.jobs import JobQueue, QueueFull
 from nst.web.routes import ROUTERS
 from nst.web.routes.page import STATIC_DIR
 from nst.web.store import Store
+from nst.web.uploads import TooLarge
 
 __all__ = ["Limits", "create_app"]
 

@@ -5,7 +5,8 @@
   other `StyleConfig` field names something on the server (``mask`` an image file, ``weights`` a
   weights file or a download) and is refused with one message that never depends on the value,
   so an answer says nothing about the server's files.
-* `read_upload`: an upload, judged by its bytes (format, pixel count before decoding, shape).
+* `nst.web.uploads.read_upload`: an upload, judged by its bytes (format, pixel count before
+  decoding, shape), with its own module.
 * `instant_size`, `stroke_scale`: the size of an instant (or any-painting) picture, and the
   painting's scale of an any-painting one.
 * `RequestGuard`: an ASGI middleware (so it also covers streams) for what comes before any
@@ -21,21 +22,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hmac
-import io
 import json
 import types
 import typing
-import warnings
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from PIL import Image
-
 import nst
-from nst.image import load_pil, resize_longest
 from nst.optimise.config import PRESETS
-from nst.optimise.validation import MAX_ASPECT_RATIO
 
 if typing.TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -213,78 +208,8 @@ def stroke_scale(value: float) -> float:
     return float(value)
 
 
-# Uploads -------------------------------------------------------------------------------------------
-
-#: Formats a browser user is likely to have. Others (EPS, PSD, ICNS...) are refused: Pillow's
-#: rarer decoders are a larger attack surface, and EPS would even run Ghostscript.
-ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
-
-
-class TooLarge(nst.InputError):
-    """More bytes than the server takes (answered 413, not 400)."""
-
-
-def read_upload(data: bytes, limits: Limits) -> Image.Image:
-    """Validated RGB image from uploaded bytes, at most ``limits.max_size`` px on its longest side.
-
-    Accepted when Pillow identifies the bytes as one of `ALLOWED_FORMATS`, the header declares at
-    most ``limits.max_pixels`` (checked before decoding, so a decompression bomb costs nothing)
-    and a usable shape, and `nst.image.load_pil` decodes it completely. The file name and the
-    declared content type are never looked at. Raises `nst.InputError` (one line).
-    """
-    if not data:
-        raise nst.InputError("the upload is empty")
-    if len(data) > limits.max_upload_bytes:
-        raise TooLarge(f"the upload is over {_bytes(limits.max_upload_bytes)}")
-    size = _declared_size(data, limits.max_pixels)
-    if size is None:
-        raise nst.InputError(
-            f"the upload is not an image in a supported format ({', '.join(ALLOWED_FORMATS)})"
-        )
-    width, height = size
-    if width * height > limits.max_pixels:
-        raise nst.InputError(
-            f"the image is {width}x{height} ({width * height / 1e6:.1f} Mpx): too many pixels; the "
-            f"limit is {limits.max_pixels / 1e6:.1f} Mpx"
-        )
-    if min(width, height) < 1 or max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
-        raise nst.InputError(
-            f"the image is {width}x{height}: more elongated than {MAX_ASPECT_RATIO:g}:1, which no job can use"
-        )
-    image = load_pil(data)
-    # Nothing can use more than the largest output size, so keep no more than that on disk.
-    return resize_longest(image, limits.max_size) if max(image.size) > limits.max_size else image
-
-
-def _declared_size(data: bytes, max_pixels: int) -> tuple[int, int] | None:
-    """(width, height) from the header of an image in an allowed format, else None. Decodes nothing."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the pixel limit is ours; Pillow's warning is noise
-            with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as probe:
-                return probe.size
-    except Image.DecompressionBombError:
-        # Over twice Pillow's own limit, `Image.open` refuses before saying how large: ask the
-        # format's reader for its header alone (what `Image.open` itself does first).
-        Image.init()
-        for name in ALLOWED_FORMATS:
-            factory, accept = Image.OPEN[name]
-            try:
-                accepted = accept is None or accept(data[:16])
-                if accepted and not isinstance(accepted, str):
-                    with factory(io.BytesIO(data), None) as probe:
-                        return probe.size
-            except Exception:
-                continue
-        raise nst.InputError(
-            f"the image has over {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} Mpx: too many pixels; "
-            f"the limit is {max_pixels / 1e6:.1f} Mpx"
-        ) from None
-    except Exception:
-        return None
-
-
-def _bytes(count: int) -> str:
+def in_bytes(count: int) -> str:
+    """A byte count as a person reads it (KiB or MiB)."""
     return f"{count / 2**20:g} MiB" if count >= 2**20 else f"{count / 2**10:g} KiB"
 
 
@@ -344,7 +269,7 @@ class RequestGuard:
                 await _refuse(send, 403, "cross-site requests are refused")
                 return
         max_body = self.max_upload_body if path == UPLOAD_PATH else self.max_other_body
-        too_large = f"the request is over {_bytes(max_body)}"
+        too_large = f"the request is over {in_bytes(max_body)}"
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > max_body):
             await _refuse(send, 413, too_large)

@@ -1,4 +1,4 @@
-"""Uploads: checked by content (`nst.web.guard.read_upload`), stored under server-made ids."""
+"""Uploads: checked by content (`nst.web.uploads.read_upload`), stored under server-made ids."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from nst.web.dependencies import IMMUTABLE, Id, ServerDep
-from nst.web.guard import read_upload
 from nst.web.schemas import ImageOut
 from nst.web.store import ImageInUse
+from nst.web.uploads import read_upload
 
 router = APIRouter(tags=["images"])
 
