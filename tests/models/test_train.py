@@ -10,19 +10,27 @@ import torch
 
 from nst.errors import InputError
 from nst.models.store import load_model
-from nst.models.train import train_style_model
+from nst.models.train import TrainResult, train_style_model
 from nst.training import load_photos
-from tests.models.helpers import TINY, picture
+from tests.models.helpers import TINY, make_photos, make_style, picture
 
 
-def test_training_lowers_the_loss(style: Path, photos: Path, tmp_path: Path):
-    config = TINY.with_changes(iterations=(20,))
-    result = train_style_model(style, photos, tmp_path / "m.pt", config)
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, TrainResult]:
+    """A tiny model trained for 20 steps (the loss test reads its history, fine-tuning starts from it)."""
+    folder = tmp_path_factory.mktemp("trained")
+    path = folder / "first.pt"
+    style, photos = make_style(folder / "style.png"), make_photos(folder / "photos")
+    return path, train_style_model(style, photos, path, TINY.with_changes(iterations=(20,)))
+
+
+def test_training_lowers_the_loss(trained: tuple[Path, TrainResult]):
+    path, result = trained
     totals = [h["total"] for h in result.history]
     assert len(totals) == 20
     assert np.mean(totals[-5:]) < 0.5 * np.mean(totals[:3])
     assert result.photos == 8 and sorted(result.skipped_photos) == ["broken.jpg", "notes.txt"]
-    assert (tmp_path / "m.pt").is_file() and not (tmp_path / "m.pt.ckpt").exists()
+    assert path.is_file() and not path.with_name(path.name + ".ckpt").exists()
 
 
 def test_too_few_photos_is_one_clear_error(style: Path, tmp_path: Path):
@@ -58,18 +66,19 @@ def test_resume_refuses_other_settings(style: Path, photos: Path, tmp_path: Path
 
 
 @pytest.mark.slow
-def test_fine_tuning_starts_from_the_model_and_keeps_its_card(style: Path, photos: Path, tmp_path: Path):
-    first = train_style_model(style, photos, tmp_path / "first.pt", TINY.with_changes(iterations=(20,)))
+def test_fine_tuning_starts_from_the_model_and_keeps_its_card(style: Path, photos: Path, tmp_path: Path,
+                                                              trained: tuple[Path, TrainResult]):
+    first_path, first = trained
     fresh_start = first.history[0]["total"]
     tuned = train_style_model(style, photos, tmp_path / "tuned.pt", TINY.with_changes(iterations=(2,)),
-                              init=tmp_path / "first.pt", name="tuned")
+                              init=first_path, name="tuned")
     # The first step of fine-tuning already paints like the trained model, far below a fresh start.
     assert tuned.history[0]["total"] < 0.5 * fresh_start
     _, card = load_model(tmp_path / "tuned.pt")
     assert [c.name for c in card.lineage()] == ["first", "tuned"]
     assert card.fine_tuned_from["config"]["iterations"] == [20] and card.steps == 2
     with pytest.raises(InputError, match="width 4 and 1 residual blocks"):
-        train_style_model(style, photos, tmp_path / "wide.pt", TINY.with_changes(width=8), init=tmp_path / "first.pt")
+        train_style_model(style, photos, tmp_path / "wide.pt", TINY.with_changes(width=8), init=first_path)
     with pytest.raises(InputError, match="not ONNX"):
         train_style_model(style, photos, tmp_path / "x.pt", TINY, init=_onnx_file(tmp_path))
 

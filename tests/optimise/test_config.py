@@ -106,3 +106,10 @@ def test_the_paper_preset_is_the_paper_whatever_the_defaults():
 def test_the_paper_preset_weighs_every_position_alike():
     assert nst.StyleConfig.preset("paper").subject_weight == 1.0
     assert nst.StyleConfig().subject_weight > 1.0
+
+
+def test_the_default_size_is_a_picture_in_about_a_minute_on_a_cpu_and_the_papers_with_one_scale():
+    assert nst.StyleConfig().resolve_size("cpu") == 256
+    assert nst.StyleConfig.preset("paper").resolve_size("cpu") == 128
+    assert nst.StyleConfig().resolve_size("cuda") == nst.StyleConfig.preset("paper").resolve_size("cuda") == 512
+    assert nst.StyleConfig(size=300, scales=1).resolve_size("cpu") == 300

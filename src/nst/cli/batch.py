@@ -24,7 +24,7 @@ from nst.cli.options import (
 from nst.cli.settings import add_style_options, config_from_args
 from nst.errors import InputError
 from nst.optimise.config import StyleConfig
-from nst.optimise.schedule import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
+from nst.optimise.schedule import DEFAULT_SIZE_TEXT
 from nst.picture import DEFAULT_MAX_SIZE
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strength", type=number(float), default=1.0, metavar="S",
                    help="with --model or --instant: 0 gives the photo, 1 the full style (default: 1)")
     add_engine_options(p, unit="picture")
-    size = (f"auto: with --style {DEFAULT_SIZE_CPU} on a CPU, {DEFAULT_SIZE_GPU} on a GPU; with --model the "
+    size = (f"auto: with --style {DEFAULT_SIZE_TEXT}; with --model the "
             f"photo's own, at most {DEFAULT_MAX_SIZE}")
     add_style_options(p, size=size)
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from nst.cli.options import EXIT_OK, UsageError, check_output, number
 from nst.cli.settings import add_style_options
 from nst.errors import InputError
-from nst.optimise.schedule import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
+from nst.optimise.schedule import DEFAULT_SIZE_CPU, DEFAULT_SIZE_TEXT
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -35,7 +35,7 @@ DESCRIPTION = (
     "Paint matplotlib's sample photo (a portrait of Grace Hopper) with a bundled style model "
     f"({DEMO_MODEL}, or --model NAME) at {DEMO_INSTANT_SIZE} px in seconds, into painted.png; no files "
     "needed. With --optimise, the optimisation paints it instead in a style painted here, saved beside "
-    f"it as painted-style.png ({DEFAULT_SIZE_CPU} px on a CPU, minutes). Then try 'nst stylize' on your own photos."
+    f"it as painted-style.png ({DEFAULT_SIZE_CPU} px on a CPU, about a minute). Then try 'nst stylize' on your own photos."
 )
 
 
@@ -43,12 +43,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="painted.png", help="output file (default: painted.png)")
     p.add_argument("--model", metavar="NAME", help=f"the bundled style model (default: {DEMO_MODEL}; see 'nst models')")
     p.add_argument("--optimise", action="store_true",
-                   help=f"run the optimisation instead (a style painted here, {DEFAULT_SIZE_CPU} px on a CPU, minutes)")
+                   help=f"run the optimisation instead (a style painted here, {DEFAULT_SIZE_CPU} px on a CPU, about a minute)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--save-every", type=number(int), default=0, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("--report", metavar="PATH", help="write a JSON report (as for stylize)")
-    size = (f"{DEMO_INSTANT_SIZE} with a style model; with --optimise {DEFAULT_SIZE_CPU} on a CPU, "
-            f"{DEFAULT_SIZE_GPU} on a GPU")
+    size = f"{DEMO_INSTANT_SIZE} with a style model; with --optimise {DEFAULT_SIZE_TEXT}"
     add_style_options(p, size=size)
 
 

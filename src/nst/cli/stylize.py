@@ -15,13 +15,13 @@ from pathlib import Path
 
 from nst.cli.options import UsageError, checkpoint_interval, number
 from nst.cli.settings import add_settings, add_style_options
-from nst.optimise.schedule import DEFAULT_SIZE_CPU, DEFAULT_SIZE_GPU
+from nst.optimise.schedule import DEFAULT_SIZE_TEXT
 from nst.picture import DEFAULT_MAX_SIZE
 from nst.universal.config import InstantConfig
 
 #: --size's default, both ways.
 SIZE_DEFAULT = (
-    f"auto: the optimisation {DEFAULT_SIZE_CPU} px on a CPU, {DEFAULT_SIZE_GPU} on a GPU; "
+    f"auto: the optimisation {DEFAULT_SIZE_TEXT}; "
     f"--model and --instant the photo's own, at most {DEFAULT_MAX_SIZE}"
 )
 

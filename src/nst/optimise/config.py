@@ -33,6 +33,8 @@ from nst.optimise.schedule import (
     AUTO_TILE_SIZE,
     DEFAULT_SIZE_CPU,
     DEFAULT_SIZE_GPU,
+    DEFAULT_SIZE_TEXT,
+    ONE_SCALE_SIZE_CPU,
     auto_scale_count,
 )
 from nst.vgg.layers import PADDINGS, POOLINGS
@@ -77,10 +79,10 @@ class StyleConfig:
     in its comment (README "Deviations from the paper"); `StyleConfig.preset("paper")` is the paper's
     method."""
 
-    # None: 128 px on a CPU (1000 L-BFGS iterations at 512 px take about 40 minutes on 2 cores), 512 on a GPU.
+    # None: a picture in about a minute on a CPU (`nst.optimise.schedule`), the paper's 512 px on a GPU.
     size: int | None = setting(
         None, "longest side of the output in px",
-        group="basic", metavar="N", shown=f"auto: {DEFAULT_SIZE_CPU} on a CPU, {DEFAULT_SIZE_GPU} on a GPU",
+        group="basic", metavar="N", shown=f"auto: {DEFAULT_SIZE_TEXT}",
     )
     # alpha and beta. Deviation: beta 7e4, which max pooling and the outline term need for the paper's share of painting (docs/method.md).
     content_weight: float = setting(
@@ -318,7 +320,9 @@ class StyleConfig:
         """The longest side to use on a device of this type ("cpu", "cuda", "mps")."""
         if self.size is not None:
             return self.size
-        return DEFAULT_SIZE_CPU if device_type == "cpu" else DEFAULT_SIZE_GPU
+        if device_type != "cpu":
+            return DEFAULT_SIZE_GPU
+        return ONE_SCALE_SIZE_CPU if self.scales == 1 else DEFAULT_SIZE_CPU
 
     def scale_plan(self, final_size: int) -> list[tuple[int, int]]:
         """(longest side, iterations) for each scale, coarsest first, ending at ``final_size``."""

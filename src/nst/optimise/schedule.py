@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import math
 
-#: Longest side when the caller gives no size: 512 px with a GPU, 128 px on the CPU (the paper's
-#: sizes; 1000 L-BFGS iterations at 512 px take about 40 minutes on 2 cores).
+#: Longest side when the caller gives no size: 512 px with a GPU (the paper's). On a CPU, the
+#: largest size whose picture takes about a minute: 256 px with the pyramid (45 s on 2 cores), the
+#: paper's 128 px with one scale (1000 L-BFGS iterations at 256 px take 6 minutes there).
 DEFAULT_SIZE_GPU = 512
-DEFAULT_SIZE_CPU = 128
+DEFAULT_SIZE_CPU = 256
+ONE_SCALE_SIZE_CPU = 128
+#: How --help states the default size.
+DEFAULT_SIZE_TEXT = (
+    f"{DEFAULT_SIZE_CPU} on a CPU ({ONE_SCALE_SIZE_CPU} with --scales 1), {DEFAULT_SIZE_GPU} on a GPU"
+)
 
 #: The automatic pyramid starts near this size: big enough for the photo's layout to hold (from
 #: about 90 px a town or a face could be repainted as the painting's objects). Outputs up to
