@@ -96,31 +96,6 @@ def test_per_position_style_loss_equals_the_paper_form():
     assert paper.item() == pytest.approx(per_position.item(), rel=1e-5)
 
 
-def test_wasserstein_loss_is_the_gaussian_closed_form():
-    # One channel: W2^2 of two Gaussians is (m1 - m2)^2 + (s1 - s2)^2.
-    gen = torch.Generator().manual_seed(0)
-    a = torch.randn(1, 1, 8, 8, generator=gen) * 2 + 1
-    b = torch.randn(1, 1, 8, 8, generator=gen) * 0.5 - 1
-    mean_b, second_b = losses.feature_moments(b)
-    cov_b = second_b - torch.outer(mean_b, mean_b)
-    loss = losses.wasserstein_style_loss(a, mean_b, losses.psd_sqrt(cov_b))
-    ma, sa = a.mean(), a.std(unbiased=False)
-    mb, sb = b.mean(), b.std(unbiased=False)
-    assert loss.item() == pytest.approx(((ma - mb) ** 2 + (sa - sb) ** 2).item(), rel=1e-4)
-
-
-def test_wasserstein_loss_is_zero_on_its_target_and_has_a_finite_gradient():
-    gen = torch.Generator().manual_seed(1)
-    target = torch.randn(1, 6, 5, 5, generator=gen)
-    mean, second = losses.feature_moments(target)
-    root = losses.psd_sqrt(second - torch.outer(mean, mean))
-    assert losses.wasserstein_style_loss(target, mean, root).item() == pytest.approx(0.0, abs=1e-5)
-    other = torch.randn(1, 6, 5, 5, generator=gen).requires_grad_(True)
-    loss = losses.wasserstein_style_loss(other, mean, root)
-    loss.backward()
-    assert loss.item() > 0.1 and torch.isfinite(other.grad).all() and other.grad.abs().sum() > 0
-
-
 def test_without_salient_leaves_out_the_strongest_positions_and_keeps_the_strength():
     features = torch.ones(1, 2, 4, 5)
     features[0, :, 1, 2] = 10.0  # one position far stronger than the rest: a portrait's eye

@@ -42,13 +42,13 @@ def test_make_engine_names() -> None:
 
 def test_a_worker_keeps_one_network_per_distinct_extractor(tmp_path: Path) -> None:
     """Workers cache VGG networks by `StyleConfig.extractor_key`: a setting that changes the
-    network (the padding) gets its own, one that does not (the style weight) shares it."""
+    network (the pooling) gets its own, one that does not (the style weight) shares it."""
     from nst.optimise.config import StyleConfig
 
     photo, style = picture(tmp_path / "a.png", 0), picture(tmp_path / "s.png", 1, (32, 32))
     base = StyleConfig(size=64, iterations=1, scales=1)
     cache: dict = {"threads": 1}
-    for index, config in enumerate((base, base.with_changes(style_weight=2e4), base.with_changes(padding="reflect"))):
+    for index, config in enumerate((base, base.with_changes(style_weight=2e4), base.with_changes(pooling="avg"))):
         result = run_job(Job(index, f"p{index}", str(tmp_path), str(photo), style=str(style), config=config), cache)
         assert result.error is None
     assert len([key for key in cache if key != "threads"]) == 2

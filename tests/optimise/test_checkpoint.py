@@ -350,12 +350,23 @@ def test_a_checkpoint_from_before_the_new_settings_still_resumes():
     from nst.optimise.checkpoint import describe_mismatch
 
     current = {"settings": nst.StyleConfig().to_dict()}
-    older = {
-        "settings": {k: v for k, v in current["settings"].items() if k not in ("style_loss", "padding")}
-    }
+    older = {"settings": {k: v for k, v in current["settings"].items() if k != "salient_layers"}}
     assert describe_mismatch(older, current) is None
-    changed = {"settings": nst.StyleConfig(padding="reflect").to_dict()}
-    assert "padding" in describe_mismatch(older, changed)
+    changed = {"settings": nst.StyleConfig(salient_layers=("conv5_1",), salient_quantile=0.9).to_dict()}
+    assert "salient_layers" in describe_mismatch(older, changed)
+
+
+def test_a_checkpoint_with_a_retired_setting_resumes_only_at_the_value_nst_still_paints():
+    from nst.optimise.checkpoint import describe_mismatch
+
+    current = {"settings": nst.StyleConfig().to_dict()}
+    assert describe_mismatch({"settings": {**current["settings"], "padding": "zeros", "style_loss": "gram"}},
+                             current) is None
+    assert "style_loss ('wasserstein'" in describe_mismatch(
+        {"settings": {**current["settings"], "style_loss": "wasserstein"}}, current)
+    assert nst.StyleConfig.from_dict({"padding": "zeros"}) == nst.StyleConfig()
+    with pytest.raises(InputError, match="unknown setting.*padding"):
+        nst.StyleConfig.from_dict({"padding": "reflect"})
 
 
 def test_a_checkpoint_from_before_issue_12_does_not_resume_with_the_new_defaults():

@@ -62,17 +62,6 @@ def test_a_quantile_per_salient_layer_cuts_each_layer_by_its_own(extractor):
     assert not torch.equal(per_layer["conv5_1"][0], plain["conv5_1"][0])
 
 
-def test_the_wasserstein_targets_leave_the_focal_points_out_too(extractor):
-    from nst.optimise.objective import wasserstein_targets
-
-    style = _painting_with_a_focal_point()
-    config = nst.StyleConfig(style_loss="wasserstein")
-    plain = wasserstein_targets(extractor, config.with_changes(salient_quantile=1.0), [style], [1.0])
-    cut = wasserstein_targets(extractor, config.with_changes(salient_quantile=0.75), [style], [1.0])
-    assert torch.equal(plain["conv3_1"][1], cut["conv3_1"][1])
-    assert not torch.allclose(plain["conv5_1"][1], cut["conv5_1"][1])
-
-
 def test_the_subject_weight_keeps_more_of_the_photo_where_it_is_salient(images):
     from nst.optimise.objective import Objective
 

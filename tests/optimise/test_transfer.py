@@ -173,14 +173,6 @@ def test_the_laplacian_term_keeps_the_photos_outlines(extractor, images):
     assert breakdown.total == pytest.approx(parts, rel=1e-5)
 
 
-@pytest.mark.slow
-def test_wasserstein_transfer_lowers_its_loss(extractor, images):
-    content, style = images
-    result = nst.transfer_style(content, style, _config(style_loss="wasserstein"), extractor=extractor)
-    assert result.history[-1].style < 0.5 * result.history[0].style
-    assert set(result.losses.style_layers) == set(nst.StyleConfig().style_layers)
-
-
 def test_level_detail_starts_a_level_from_the_photos_edges():
     from nst.optimise.start import next_level_start
 

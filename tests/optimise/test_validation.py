@@ -44,12 +44,3 @@ def test_the_smallest_side_follows_the_deepest_layer():
     assert memory.min_side(shallow.with_changes(subject_weight=10.0)) == 16
     assert memory.min_side(shallow.with_changes(subject_weight=10.0, subject_layer="conv2_1")) == 2
     assert memory.min_side(nst.StyleConfig(style_layers=("pool5",))) == 32
-
-
-def test_a_style_loss_that_cannot_tile_is_refused_before_the_first_level(monkeypatch):
-    # Building the network is the first slow step: it must not be reached.
-    monkeypatch.setattr("nst.optimise.transfer.build_extractor", lambda *a, **k: pytest.fail("work was started"))
-    photo, painting = torch.rand(1, 3, 96, 128), torch.rand(1, 3, 64, 64)
-    config = nst.StyleConfig(size=128, scales=2, tile_size=100, style_loss="wasserstein")
-    with pytest.raises(InputError, match="does not support tiles yet, and this run tiles its 128 px level"):
-        nst.transfer_style(photo, painting, config)

@@ -2,7 +2,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-import nst
 from nst.errors import InputError
 from nst.vgg.features import FEATURE_RMS, LAYER_NAMES, VGG19Features, check_layer_names, reference_image
 
@@ -63,30 +62,3 @@ def test_rejects_wrong_shapes(random_weights):
     net = VGG19Features(random_weights, ["conv1_1"])
     with pytest.raises(InputError):
         net(torch.rand(1, 4, 8, 8))
-
-
-def test_padding_changes_only_the_border(random_weights, gradient_image):
-    zeros = VGG19Features(random_weights, ["conv1_1"], calibrate=False)
-    reflect = VGG19Features(random_weights, ["conv1_1"], calibrate=False, padding="reflect")
-    a, b = zeros(gradient_image)["conv1_1"], reflect(gradient_image)["conv1_1"]
-    assert torch.equal(a[..., 1:-1, 1:-1], b[..., 1:-1, 1:-1])
-    assert not torch.equal(a[..., 0, :], b[..., 0, :])
-    with pytest.raises(InputError, match="padding"):
-        VGG19Features(random_weights, ["conv1_1"], padding="circular")
-
-
-def test_reflect_padding_refuses_pictures_too_small_for_its_deepest_layer(random_weights):
-    # conv5_1 sees the picture after four pools: reflecting needs 2 px there, 32 px at the input.
-    deep = VGG19Features(random_weights, ["conv5_1"], calibrate=False, padding="reflect")
-    assert deep(torch.rand(1, 3, 32, 40))["conv5_1"].shape[-2:] == (2, 2)
-    with pytest.raises(InputError, match="at least 32 px on their shorter side"):
-        deep(torch.rand(1, 3, 31, 64))
-    zeros = VGG19Features(random_weights, ["conv5_1"], calibrate=False)
-    assert zeros(torch.rand(1, 3, 16, 16))["conv5_1"].shape[-2:] == (1, 1)
-
-
-def test_build_extractor_uses_the_padding():
-    extractor = nst.build_extractor(
-        nst.StyleConfig(padding="reflect", style_layers=("conv1_1",), content_layers=())
-    )
-    assert all(m.padding_mode == "reflect" for m in extractor.body if isinstance(m, torch.nn.Conv2d))

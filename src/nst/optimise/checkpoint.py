@@ -25,7 +25,7 @@ from PIL import Image
 
 from nst.atomic import save_torch_atomically
 from nst.errors import InputError
-from nst.optimise.config import StyleConfig
+from nst.optimise.config import StyleConfig, without_retired
 
 #: Bumped whenever the layout changes; an older checkpoint is refused with a clear message.
 FORMAT = "nst-checkpoint"
@@ -152,7 +152,7 @@ def describe_mismatch(saved: Mapping[str, Any], current: Mapping[str, Any]) -> s
     # A setting added since the checkpoint was written ran as if at its default then: today's
     # default, or for settings whose default changed, the value that was the behaviour before.
     defaults = {**StyleConfig().to_dict(), **BEFORE_THE_SETTING_EXISTED}
-    old_settings = {**defaults, **saved.get("settings", {})}
+    old_settings = {**defaults, **without_retired(saved.get("settings", {}))}
     new_settings = {**defaults, **current.get("settings", {})}
     for key in sorted(set(old_settings) | set(new_settings)):
         if old_settings.get(key) != new_settings.get(key):

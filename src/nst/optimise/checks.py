@@ -7,7 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from nst.errors import InputError
-from nst.vgg.layers import PADDINGS, POOLINGS
+from nst.vgg.layers import POOLINGS
 
 if TYPE_CHECKING:
     from nst.optimise.config import StyleConfig
@@ -19,7 +19,6 @@ MIN_SCALE_SIZE = 32
 #: How the style image is sized at the coarser pyramid levels (see `StyleConfig.coarse_style`).
 COARSE_STYLE_MODES = ("level", "final")
 #: Style losses: the paper's Gram matrices, or the Wasserstein-2 distance of Gaussian fits.
-STYLE_LOSSES = ("gram", "wasserstein")
 #: ``init="model:NAME"`` starts the optimisation from a style model's picture (nst.models).
 MODEL_INIT_PREFIX = "model:"
 #: The largest longest side accepted.
@@ -86,10 +85,6 @@ def validate(config: StyleConfig) -> None:
             f"coarse_style must be one of {', '.join(COARSE_STYLE_MODES)}, got {config.coarse_style!r}"
         )
     _finite_number("coarse_content_boost", config.coarse_content_boost, allow_equal=False)
-    if config.style_loss not in STYLE_LOSSES:
-        raise InputError(f"style_loss must be one of {', '.join(STYLE_LOSSES)}, got {config.style_loss!r}")
-    if config.style_loss == "wasserstein" and config.mask is not None:
-        raise InputError("style_loss 'wasserstein' does not support masks yet; use 'gram'")
     check_layer_names(config.salient_layers, "salient layer")  # before the quantiles that follow them
     quantiles = config.salient_quantile
     if isinstance(quantiles, tuple):
@@ -105,8 +100,6 @@ def validate(config: StyleConfig) -> None:
         _finite_number("salient_quantile", quantile, allow_equal=False)
         if quantile > 1:
             raise InputError(f"salient_quantile must be <= 1, got {quantile:g}")
-    if config.padding not in PADDINGS:
-        raise InputError(f"padding must be one of {', '.join(PADDINGS)}, got {config.padding!r}")
     if config.pooling not in POOLINGS:
         raise InputError(f"pooling must be one of {', '.join(POOLINGS)}, got {config.pooling!r}")
     if not isinstance(config.init, str) or not config.init or config.init == MODEL_INIT_PREFIX:

@@ -21,7 +21,6 @@ from nst.optimise.checks import (
     MODEL_INIT_PREFIX,
     OPTIMIZERS,
     PRESERVE_COLOR_MODES,
-    STYLE_LOSSES,
     check_size,
     validate,
 )
@@ -37,7 +36,7 @@ from nst.optimise.schedule import (
     ONE_SCALE_SIZE_CPU,
     auto_scale_count,
 )
-from nst.vgg.layers import PADDINGS, POOLINGS
+from nst.vgg.layers import POOLINGS
 
 #: The paper's content layer (Fig. 2 and Section 2.2).
 PAPER_CONTENT_LAYERS: tuple[str, ...] = ("conv4_2",)
@@ -62,6 +61,16 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Slower and finer: a ladder twice as dense (each level 2^(1/4) larger than the last).
     "high": {"scale_ratio": 2**0.25},
 }
+
+
+#: Settings nst no longer has, each with the one value under which it still paints the same: a
+#: saved run (a checkpoint, a manifest, a PNG's settings) holding that value reads as today's.
+RETIRED_SETTINGS: dict[str, Any] = {"style_loss": "gram", "padding": "zeros"}
+
+
+def without_retired(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` less the retired ones at the value nst still paints (`RETIRED_SETTINGS`)."""
+    return {k: v for k, v in settings.items() if k not in RETIRED_SETTINGS or RETIRED_SETTINGS[k] != v}
 
 
 #: What each preset is for, in a line: the README's presets table and the web page show these.
@@ -142,7 +151,7 @@ class StyleConfig:
     # Deviation: VGG's max pooling; the paper's average pooling lets conv5_1 paint a lattice of dots on flat areas.
     pooling: str = setting(
         "max",
-        "VGG pooling: max is VGG's own; avg paints dots on flat areas; blur: an anti-aliased avg",
+        "VGG pooling: max is VGG's own; avg (the paper's) paints dots on flat areas",
         choices=POOLINGS,
     )
     optimizer: str = setting("lbfgs", "L-BFGS (the paper's) or Adam (see --lr)", choices=OPTIMIZERS)
@@ -227,12 +236,6 @@ class StyleConfig:
         True,
         "start each level with the photo's detail the smaller level could not hold",
     )
-    # "gram" (the paper's) or "wasserstein" (Gaussian fits of the features).
-    style_loss: str = setting(
-        "gram",
-        "gram (the paper's) or wasserstein (W2 distance of Gaussian fits; not with --mask)",
-        choices=STYLE_LOSSES,
-    )
     # Deviation: the painting's focal points (a portrait's eyes) are left out of its deep Gram matrices.
     salient_quantile: float | tuple[float, ...] = setting(
         (0.9, 0.8),
@@ -256,8 +259,6 @@ class StyleConfig:
         "VGG layer whose response strength is the photo's salience",
         metavar="L",
     )
-    # Padding of VGG's convolutions: "zeros" (VGG's, the paper's), "reflect" or "replicate".
-    padding: str = setting("zeros", "padding of VGG's convolutions (zeros is VGG's own)", choices=PADDINGS)
     # One weight per painting when several are given (normalised to sum 1); None: equal.
     style_blend: tuple[float, ...] | None = setting(
         None,
@@ -358,7 +359,7 @@ class StyleConfig:
     def extractor_key(self) -> tuple[Any, ...]:
         """What `nst.build_extractor` builds from these settings: two configs with the same key
         can share one VGG network (the layers as a set: their order changes nothing)."""
-        return (self.weights, self.pooling, self.padding, tuple(sorted(set(self.feature_layers))))
+        return (self.weights, self.pooling, tuple(sorted(set(self.feature_layers))))
 
     @property
     def weighs_subject(self) -> bool:
@@ -417,7 +418,9 @@ class StyleConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StyleConfig:
-        """Inverse of `to_dict`; unknown keys are an error, not silently dropped."""
+        """Inverse of `to_dict`; unknown keys are an error, not silently dropped (retired ones at
+        the value nst still paints are read as today's: `RETIRED_SETTINGS`)."""
+        data = without_retired(data)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -427,4 +430,4 @@ class StyleConfig:
 
 
 __all__ = ["COARSE_STYLE_MODES", "MAX_SIZE", "MIN_SCALE_SIZE", "MODEL_INIT_PREFIX", "OPTIMIZERS", "PAPER_CONTENT_LAYERS",
-           "PAPER_STYLE_LAYERS", "PRESERVE_COLOR_MODES", "STYLE_LOSSES", "StyleConfig", "check_size"]
+           "PAPER_STYLE_LAYERS", "PRESERVE_COLOR_MODES", "StyleConfig", "check_size"]

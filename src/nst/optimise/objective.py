@@ -13,16 +13,9 @@ from typing import Any
 import torch
 
 from nst import losses
-from nst.errors import InputError
 from nst.optimise import masks
 from nst.optimise.config import StyleConfig
 from nst.vgg.features import VGG19Features
-
-#: The Wasserstein-2 style term is in squared feature units, the Gram term in their fourth power;
-#: this factor puts W2 in the Gram loss's range so that beta = 1e4 keeps a comparable balance
-#: (the photo's style term against the painting at 128 px: with a factor 1e-4 the Gram sum was
-#: 1.3x the W2 sum on Tübingen x The Starry Night and 1.2x on Tübingen x Picasso).
-W2_SCALE = 1.25e-4
 
 
 @dataclass(frozen=True)
@@ -108,16 +101,10 @@ class Objective:
             self.laplacian_target = (
                 losses.laplacian_target(content, self.laplacian_pool) if config.laplacian_weight else None
             )
-            self.w2_targets: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-            if config.style_loss == "wasserstein":
-                if regions is not None or style_grams is not None:
-                    raise InputError("style_loss 'wasserstein' does not support masks or tiles yet; use 'gram'")
-                self.w2_targets = wasserstein_targets(extractor, config, styles, blend)
-                style_grams = {layer: [] for layer in config.style_layers}
-            elif style_grams is None:
+            if style_grams is None:
                 style_grams = compute_style_grams(extractor, config, styles)
             self.style_targets: dict[str, torch.Tensor] = {}
-            for layer in config.style_layers if not self.w2_targets else ():
+            for layer in config.style_layers:
                 if regions is not None:  # each region matches its own style's Gram, per position
                     self.region_targets[layer] = list(style_grams[layer])
                 else:
@@ -151,9 +138,6 @@ class Objective:
         return total, terms
 
     def _style_term(self, layer: str, features: torch.Tensor) -> torch.Tensor:
-        if self.w2_targets:
-            mean, cov_sqrt = self.w2_targets[layer]
-            return W2_SCALE * losses.wasserstein_style_loss(features, mean, cov_sqrt)
         if not self.regions:
             return losses.style_loss(features, self.style_targets[layer])
         # Gatys et al. 2017: a guided Gram per region, weighted by the region's share of the picture.
@@ -253,26 +237,3 @@ def compute_style_grams(
             for layer in config.style_layers:
                 grams[layer].append(sums[layer] / positions[layer])
     return grams
-
-
-def wasserstein_targets(
-    extractor: VGG19Features, config: StyleConfig, styles: Sequence[torch.Tensor], blend: Sequence[float]
-) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """{layer: (mean, square root of covariance)} of the blended styles' features: the mixture of
-    the styles' per-position distributions (means and second moments weighted by ``blend``), the
-    salient layers' without the painting's focal points (`losses.without_salient`)."""
-    means: dict[str, torch.Tensor] = {}
-    seconds: dict[str, torch.Tensor] = {}
-    with torch.no_grad():
-        for style, share in zip(styles, blend, strict=True):
-            features = extractor(style)
-            for layer in config.style_layers:
-                kept = losses.without_salient(features[layer], config.salient_quantile_of(layer))
-                mean, second = losses.feature_moments(kept)
-                means[layer] = means.get(layer, 0) + share * mean
-                seconds[layer] = seconds.get(layer, 0) + share * second
-        targets = {}
-        for layer in config.style_layers:
-            cov = seconds[layer] - torch.outer(means[layer], means[layer])
-            targets[layer] = (means[layer], losses.psd_sqrt((cov + cov.T) / 2))
-    return targets

@@ -106,11 +106,11 @@ StyleSources = ImageSource | Sequence[ImageSource]
 
 
 def build_extractor(config: StyleConfig, device: torch.device | str = "cpu") -> VGG19Features:
-    """The frozen VGG-19 trunk for ``config``'s weights, pooling, padding and layers, on ``device``
+    """The frozen VGG-19 trunk for ``config``'s weights, pooling and layers, on ``device``
     (what `StyleConfig.extractor_key` names, so callers that keep networks can share them)."""
     weights = load_weights(config.weights)
     layers = config.feature_layers
-    return VGG19Features(weights, layers, pooling=config.pooling, padding=config.padding).to(device)
+    return VGG19Features(weights, layers, pooling=config.pooling).to(device)
 
 
 def _as_list(style: StyleSources) -> list[ImageSource]:

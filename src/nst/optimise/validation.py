@@ -38,11 +38,6 @@ def check_inputs(
 
     if config.init == "noise" and config.seed >= 2**64:
         raise InputError(f"seed must be below 2**64 for a noise start, got {config.seed}")
-    if config.style_loss == "wasserstein":
-        tiled = [size for size, _ in plan if config.tile_for(size) is not None]
-        if tiled:
-            raise InputError(f"style_loss 'wasserstein' does not support tiles yet, and this run tiles its "
-                             f"{tiled[-1]} px level; use 'gram', or a --tile-size of at least {tiled[-1]}")
     need = min_side(config)
     layer = deepest(config.feature_layers)
     checks = [("content image", content, [size for size, _ in plan])]

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from nst.errors import InputError
-from nst.vgg.layers import LAYER_INDEX, LAYER_NAMES, PADDINGS, POOLINGS, check_layer_names, deepest
+from nst.vgg.layers import LAYER_INDEX, LAYER_NAMES, POOLINGS, check_layer_names, deepest
 from nst.vgg.weights import VGGWeights
 
 #: Calibrated RMS of every layer's response to the reference image. The content loss scales with
@@ -50,36 +50,15 @@ def reference_image(size: int = 224, seed: int = 1508) -> torch.Tensor:
     return (0.5 + 0.18 * rgb).clamp(0, 1).unsqueeze(0)
 
 
-class BlurPool2d(nn.Module):
-    """Average pooling without aliasing: a [1, 3, 3, 1] binomial blur (4x4, edges replicated) at
-    stride 2, centred where a 2x2 average is and giving its output size (Zhang 2019, "Making
-    convolutional networks shift-invariant again"). A 2x2 average sends each output's gradient
-    back to its own 2x2 block only; the overlapping blur spreads it smoothly. Tried against the
-    dots issue 12 finds on flat areas: they stayed (conv5_1 paints them through any averaging
-    pooling; max pooling, the default, does not: docs/quality.md, "The grid"), so it is an option."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        taps = torch.tensor([1.0, 3.0, 3.0, 1.0])
-        kernel = torch.outer(taps, taps) / 64.0
-        self.register_buffer("kernel", kernel.expand(channels, 1, 4, 4).contiguous(), persistent=False)
-        self.channels = channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
-        return nn.functional.conv2d(x, self.kernel, stride=2, groups=self.channels)
-
-
 class VGG19Features(nn.Module):
     """Frozen VGG-19 trunk returning {layer name: feature map} for the requested layers.
 
     Args:
         weights: conv weights and their preprocessing (`nst.vgg.weights.load_weights`).
         layers: names to return, e.g. ``("conv4_2", "conv1_1")``.
-        pooling: "avg" (the paper's choice), "max" (VGG's own) or "blur" (`BlurPool2d`).
+        pooling: "avg" (the paper's choice) or "max" (VGG's own).
         calibrate: scale each layer to `FEATURE_RMS` on `reference_image` (see module doc);
             False returns the network's raw responses.
-        padding: the convolutions' padding mode: "zeros" (VGG's own), "reflect" or "replicate".
     """
 
     def __init__(
@@ -88,40 +67,30 @@ class VGG19Features(nn.Module):
         layers: Sequence[str],
         pooling: str = "avg",
         calibrate: bool = True,
-        padding: str = "zeros",
     ) -> None:
         super().__init__()
         layers = tuple(dict.fromkeys(layers))
         if not layers:
             raise InputError("no layers requested")
         check_layer_names(layers)
-        if padding not in PADDINGS:
-            raise InputError(f"padding must be one of {', '.join(PADDINGS)}, got {padding!r}")
         if pooling not in POOLINGS:
             raise InputError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
         self.layers = layers
         self.preprocessing = weights.preprocessing
         last = LAYER_INDEX[deepest(layers)]
         self.names = LAYER_NAMES[: last + 1]
-        # Reflection needs at least 2 px in every map it pads: the deepest convolution sees the
-        # picture shrunk by the pools before it, so small pictures must be refused, not crash.
-        pools = sum(1 for name in self.names if name.startswith("pool"))
-        self.min_side = 2 << pools if padding == "reflect" else 1
-        self.padding = padding
         modules: list[nn.Module] = []
         in_channels = 3
         for name in self.names:
             if name.startswith("conv"):
                 weight, bias = weights.convs[name]
-                conv = nn.Conv2d(in_channels, weight.shape[0], kernel_size=3, padding=1, padding_mode=padding)
+                conv = nn.Conv2d(in_channels, weight.shape[0], kernel_size=3, padding=1)
                 conv.weight.data.copy_(weight)
                 conv.bias.data.copy_(bias)
                 modules.append(conv)
                 in_channels = weight.shape[0]
             elif name.startswith("relu"):
                 modules.append(nn.ReLU(inplace=False))
-            elif pooling == "blur":
-                modules.append(BlurPool2d(in_channels))
             else:
                 pool = nn.AvgPool2d if pooling == "avg" else nn.MaxPool2d
                 modules.append(pool(kernel_size=2, stride=2))
@@ -148,11 +117,5 @@ class VGG19Features(nn.Module):
         """(N, 3, H, W) RGB in [0, 1] -> {layer: (N, C, h, w) calibrated features}."""
         if image.dim() != 4 or image.shape[1] != 3:
             raise InputError(f"expected an (N, 3, H, W) image tensor, got shape {tuple(image.shape)}")
-        if min(image.shape[-2:]) < self.min_side:
-            raise InputError(
-                f"padding '{self.padding}' needs pictures at least {self.min_side} px on their shorter side at "
-                f"every pyramid level (and the style image too); got {min(image.shape[-2:])} px: "
-                "use a larger --size or another --padding"
-            )
         raw = self._forward_raw(image)
         return {name: raw[name] / self.scales[i] for i, name in enumerate(self.layers)}

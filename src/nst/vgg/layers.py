@@ -8,10 +8,8 @@ from nst.errors import InputError
 
 _BLOCK_SIZES = (2, 2, 4, 4, 4)
 
-#: Pooling of the extractor: the paper's average, VGG's own max, or an anti-aliased blur.
-POOLINGS = ("avg", "max", "blur")
-#: Padding of the convolutions ("zeros" is VGG's own; the others pad with image content).
-PADDINGS = ("zeros", "reflect", "replicate")
+#: Pooling of the extractor: the paper's average or VGG's own max.
+POOLINGS = ("avg", "max")
 
 
 def _layer_names() -> tuple[str, ...]:

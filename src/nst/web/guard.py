@@ -63,7 +63,7 @@ CLIENT_SETTINGS = frozenset({
     "init", "content_weight", "style_weight", "stroke_weight", "tv_weight", "laplacian_weight",
     "laplacian_size", "subject_weight", "coarse_content_boost", "content_layers", "style_layers",
     "content_layer_weights", "style_layer_weights", "final_only_style_layers", "salient_layers",
-    "salient_quantile", "subject_layer", "pooling", "padding", "style_loss", "coarse_style",
+    "salient_quantile", "subject_layer", "pooling", "coarse_style",
     "level_detail", "scales", "scale_ratio", "scale_iterations", "style_scale", "style_size",
     "style_blend", "preserve_color", "tile_size",
 })  # fmt: skip
