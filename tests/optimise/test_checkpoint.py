@@ -1,7 +1,8 @@
 """Runs survive interruption: checkpoints are written safely and a resumed run is the run never stopped.
 
-Tiny tensors and the real (embedded) network, built once per session; interrupts are injected
-in this process (tests/cli/test_signals.py sends real signals to real `nst stylize` processes).
+Tiny tensors and the real network's first two blocks (tests/optimise/conftest.py). Interrupts
+are injected in this process (tests/cli/test_signals.py sends real signals to real `nst stylize`
+processes).
 """
 
 from __future__ import annotations
@@ -17,10 +18,16 @@ from nst.errors import InputError
 from nst.optimise.checkpoint import Checkpoint, describe_mismatch, fingerprint, load_checkpoint
 from nst.optimise.objective import Objective
 from tests.interrupts import ctrl_c_inside_lbfgs_step
+from tests.optimise.conftest import SHALLOW
+
+
+@pytest.fixture()
+def extractor(shallow_extractor):
+    return shallow_extractor
 
 
 def _config(**changes):
-    return nst.StyleConfig(**{"size": 40, "iterations": 10, "tolerance": 0, **changes})
+    return nst.StyleConfig(**{"size": 40, "iterations": 10, "tolerance": 0, **SHALLOW, **changes})
 
 
 def _stop_at(iteration):

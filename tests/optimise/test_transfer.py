@@ -1,4 +1,4 @@
-"""The optimisation loop on tiny images with the real (embedded) weights: fast and honest."""
+"""The optimisation loop on tiny images with the real weights (its first two blocks: tests/optimise/conftest.py)."""
 
 from pathlib import Path
 
@@ -11,10 +11,16 @@ from nst import color, losses
 from nst.errors import InputError
 from nst.models.torch_model import StyleModel
 from tests.models.helpers import make_tiny_model, picture
+from tests.optimise.conftest import SHALLOW
+
+
+@pytest.fixture()
+def extractor(shallow_extractor):
+    return shallow_extractor
 
 
 def _config(**changes):
-    return nst.StyleConfig(**{"size": 40, "iterations": 12, "tolerance": 0, **changes})
+    return nst.StyleConfig(**{"size": 40, "iterations": 12, "tolerance": 0, **SHALLOW, **changes})
 
 
 def test_loss_falls_and_history_is_recorded(extractor, images):
@@ -26,7 +32,7 @@ def test_loss_falls_and_history_is_recorded(extractor, images):
     assert [p.iteration for p in seen] == list(range(1, 13))
     assert result.history[-1].total < 0.5 * result.history[0].total
     assert result.losses.total <= min(h.total for h in result.history) + 1e-12
-    assert set(result.losses.style_layers) == set(nst.StyleConfig().style_layers)
+    assert set(result.losses.style_layers) == set(SHALLOW["style_layers"])
     assert result.stop_reason == "reached 12 iterations"
 
 
@@ -34,7 +40,7 @@ def test_weighted_terms_add_up(extractor, images):
     content, style = images
     result = nst.transfer_style(content, style, _config(iterations=3, tv_weight=0.5), extractor=extractor)
     losses = result.losses
-    assert losses.total == pytest.approx(losses.content + losses.style + losses.tv, rel=1e-4)
+    assert losses.total == pytest.approx(losses.content + losses.style + losses.tv + losses.laplacian, rel=1e-4)
     assert losses.tv > 0
 
 
@@ -122,7 +128,7 @@ def test_blend_count_must_match_styles(extractor, images):
         nst.transfer_style(content, style, _config(style_blend=(0.5, 0.5)), extractor=extractor)
 
 
-def test_pyramid_levels_get_their_style_size_and_content_weight(extractor, images, monkeypatch):
+def test_pyramid_levels_get_their_style_size_and_content_weight(deep_extractor, images, monkeypatch):
     import nst.optimise.transfer as transfer
 
     seen_sizes, seen_alphas, seen_weights = [], [], []
@@ -142,11 +148,11 @@ def test_pyramid_levels_get_their_style_size_and_content_weight(extractor, image
     monkeypatch.setattr(transfer, "load_image", load)
     monkeypatch.setattr(transfer, "Objective", objective)
     content, style = images
-    config = _config(
+    config = nst.StyleConfig(
         size=64, scales=2, scale_iterations=(2, 2), coarse_style="final", coarse_content_boost=3.0,
         style_layer_weights=(2.0, 1.0, 1.0, 1.0, 1.0), stroke_weight=2.0, final_only_style_layers=("conv5_1",),
     )
-    result = nst.transfer_style(content, style, config, extractor=extractor)
+    result = nst.transfer_style(content, style, config, extractor=deep_extractor)
     assert seen_sizes == [64, 64]  # the style is seen at the final size at the coarse level too
     assert seen_alphas == pytest.approx([3.0, 1.0])
     # The stroke weight multiplies all but conv5_1, which acts at the final level only.

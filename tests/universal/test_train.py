@@ -12,7 +12,7 @@ from nst.universal.config import DecoderTrainConfig
 from nst.universal.store import load_decoder
 from nst.universal.train import train_decoder
 
-TINY = DecoderTrainConfig(sizes=(64,), iterations=(4,), batch_size=2, width=4, preview_every=0, min_photos=3,
+TINY = DecoderTrainConfig(sizes=(64,), iterations=(4,), batch_size=1, width=4, preview_every=0, min_photos=3,
                           checkpoint_seconds=3600)
 
 
