@@ -113,7 +113,7 @@ def run_nst(size: int, content: str, style: str, preset: str | None, out: Path) 
     # layers change them without changing `style_layer_weights`.)
     same_objective = config.effective_style_layer_weights() == scored.effective_style_layer_weights() and all(
         getattr(config, name) == getattr(scored, name)
-        for name in ("content_weight", "style_weight", "content_layer_weights", "tv_weight", "pooling",
+        for name in ("content_weight", "style_weight", "tv_weight", "pooling",
                      "content_layers", "style_layers", "weights", "laplacian_weight")
     )  # fmt: skip
     curve: list[tuple[float, float]] = []

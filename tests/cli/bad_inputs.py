@@ -263,7 +263,6 @@ CASES: list[Case] = [
     Case("lr-zero", "--lr 0 (Adam)", stylize("--optimizer", "adam", "--lr", "0"), 2, "lr must be > 0, got 0"),
     Case("lr-text", "--lr fast", stylize("--lr", "fast"), 2, "argument --lr: not a number: 'fast'"),
     Case("tolerance-negative", "--tolerance -1", stylize("--tolerance", "-1"), 2, "tolerance must be >= 0"),
-    Case("patience-zero", "--patience 0", stylize("--patience", "0"), 2, "patience must be between 1"),
     Case("seed-negative", "--seed -1", stylize("--seed", "-1"), 2, "seed must be a non-negative integer"),
     Case("seed-huge", "--seed 2**70 with --init noise", stylize("--init", "noise", "--seed", str(2**70)), 2, "seed must be below 2\\*\\*64"),
     Case("scales-zero", "--scales 0", stylize("--scales", "0"), 2, "scales must be between 1 and 12"),

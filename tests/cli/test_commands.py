@@ -73,7 +73,7 @@ def test_option_types_follow_the_annotations():
     assert _config("--size", "auto").size is None and _config("--size", "64").size == 64
     assert _config("--preset", "paper", "--scales", "auto").scales is None  # auto overrides the preset's 1
     assert _config("--style-layers", "conv1_1, conv2_1").style_layers == ("conv1_1", "conv2_1")
-    assert _config("--salient-layers", "none").salient_layers == ()
+    assert _config("--salient-quantile", "1,0.8").salient_quantile == (1.0, 0.8)
     assert _config("--style-blend", "1,3").style_blend == (1.0, 3.0)
     assert _config("--salient-quantile", "0.7").salient_quantile == 0.7
     assert _config("--no-level-detail").level_detail is False

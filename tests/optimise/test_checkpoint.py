@@ -357,10 +357,10 @@ def test_a_checkpoint_from_before_the_new_settings_still_resumes():
     from nst.optimise.checkpoint import describe_mismatch
 
     current = {"settings": nst.StyleConfig().to_dict()}
-    older = {"settings": {k: v for k, v in current["settings"].items() if k != "salient_layers"}}
+    older = {"settings": {k: v for k, v in current["settings"].items() if k != "tile_size"}}
     assert describe_mismatch(older, current) is None
-    changed = {"settings": nst.StyleConfig(salient_layers=("conv5_1",), salient_quantile=0.9).to_dict()}
-    assert "salient_layers" in describe_mismatch(older, changed)
+    changed = {"settings": nst.StyleConfig(tile_size=512).to_dict()}
+    assert "tile_size" in describe_mismatch(older, changed)
 
 
 def test_a_checkpoint_with_a_retired_setting_resumes_only_at_the_value_nst_still_paints():
@@ -383,7 +383,7 @@ def test_a_checkpoint_from_before_issue_12_does_not_resume_with_the_new_defaults
     # Written before the settings existed: it ran without a stroke weight or level detail.
     keys = (
         "stroke_weight", "final_only_style_layers", "level_detail", "coarse_style", "coarse_content_boost",
-        "laplacian_weight", "laplacian_size", "subject_weight",
+        "laplacian_weight", "subject_weight",
     )  # fmt: skip
     old = {"settings": {k: v for k, v in new["settings"].items() if k not in keys}}
     mismatch = describe_mismatch(old, new)

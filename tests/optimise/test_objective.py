@@ -12,11 +12,12 @@ def _config(**changes):
     return nst.StyleConfig(**{"size": 40, "iterations": 12, "tolerance": 0, **changes})
 
 
-def test_a_tile_sees_outlines_at_the_whole_pictures_scale(extractor, images):
+def test_a_tile_sees_outlines_at_the_whole_pictures_scale(extractor, images, monkeypatch):
     from nst.optimise.objective import Objective
 
     content, style = images
-    config = _config(laplacian_weight=0.01, laplacian_size=16)
+    monkeypatch.setattr("nst.optimise.config.LAPLACIAN_SIZE", 16)
+    config = _config(laplacian_weight=0.01)
     tile = content[..., :16, :20]
     whole = Objective(extractor, config, content, [style])
     tiled = Objective(extractor, config, tile, [style], picture_size=max(content.shape[-2:]))
@@ -52,13 +53,12 @@ def test_a_quantile_per_salient_layer_cuts_each_layer_by_its_own(extractor):
 
     style = _painting_with_a_focal_point()
     per_layer = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=(1.0, 0.75)), [style])
-    only_deepest = compute_style_grams(
-        extractor, nst.StyleConfig(salient_quantile=0.75, salient_layers=("conv5_1",)), [style]
-    )
+    both = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=0.75), [style])
     plain = compute_style_grams(extractor, nst.StyleConfig(salient_quantile=1.0), [style])
     assert torch.equal(per_layer["conv4_1"][0], plain["conv4_1"][0])  # its quantile is 1: untouched
-    assert nst.StyleConfig(salient_layers=()).salient_quantile_of("conv5_1") == 1.0  # 'none': no cut
-    assert torch.equal(per_layer["conv5_1"][0], only_deepest["conv5_1"][0])
+    assert nst.StyleConfig(salient_quantile=0.75).salient_quantile_of("conv3_1") == 1.0  # not a salient layer
+    assert torch.equal(per_layer["conv5_1"][0], both["conv5_1"][0])
+    assert not torch.equal(both["conv4_1"][0], plain["conv4_1"][0])
     assert not torch.equal(per_layer["conv5_1"][0], plain["conv5_1"][0])
 
 
@@ -69,7 +69,7 @@ def test_the_subject_weight_keeps_more_of_the_photo_where_it_is_salient(images):
     # A flat grey photo with a subject: a patch of fine detail in its top-left corner.
     content = torch.full((1, 3, 48, 64), 0.5)
     content[..., 4:24, 4:24] = torch.rand(1, 3, 20, 20, generator=torch.Generator().manual_seed(1))
-    config = _config(style_layers=("conv1_1",), salient_layers=(), subject_weight=10.0)
+    config = _config(style_layers=("conv1_1",), salient_quantile=1.0, subject_weight=10.0)
     # The subject layer is read even when no content or style layer asks for it.
     assert config.feature_layers[-1] == "conv5_1" and "conv5_1" in str(config.extractor_key())
     extractor = nst.build_extractor(config)
@@ -97,7 +97,7 @@ def test_a_style_only_run_reads_no_subject_layer(images):
     from nst.optimise.objective import Objective
 
     content, style = images
-    config = _config(content_layers=(), style_layers=("conv1_1",), salient_layers=(), subject_weight=10.0)
+    config = _config(content_layers=(), style_layers=("conv1_1",), salient_quantile=1.0, subject_weight=10.0)
     assert not config.weighs_subject and config.feature_layers == ("conv1_1",)
     objective = Objective(nst.build_extractor(config), config, content, [style])
     assert not objective.content_position_weights

@@ -10,6 +10,7 @@ import nst
 from nst import color, losses
 from nst.errors import InputError
 from nst.models.torch_model import StyleModel
+from nst.optimise.config import PATIENCE
 from tests.models.helpers import make_tiny_model, picture
 from tests.optimise.conftest import SHALLOW
 
@@ -74,9 +75,9 @@ def test_callback_can_stop(extractor, images):
 def test_convergence_stops_early(extractor, images):
     content, style = images
     # A huge tolerance means "converged" as soon as the patience window is full.
-    config = _config(iterations=100, tolerance=0.99, patience=5)
+    config = _config(iterations=100, tolerance=0.99)
     result = nst.transfer_style(content, style, config, extractor=extractor)
-    assert result.iterations == 6 and result.stop_reason.startswith("converged")
+    assert result.iterations == PATIENCE + 1 and result.stop_reason.startswith("converged")
 
 
 def test_content_only_keeps_the_content(extractor, images):
@@ -164,7 +165,7 @@ def test_the_laplacian_term_keeps_the_photos_outlines(extractor, images):
     content, style = images
 
     def outline_error(weight):
-        config = _config(laplacian_weight=weight, laplacian_size=20, scales=1)
+        config = _config(laplacian_weight=weight, scales=1)
         result = nst.transfer_style(content, style, config, extractor=extractor)
         pool = config.laplacian_pool(40)
         target = losses.laplacian_target(content, pool)

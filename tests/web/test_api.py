@@ -237,13 +237,12 @@ def test_preview_is_a_png_while_running(tmp_path):
         ({"size": 32, "weights": "/tmp/evil.pth"}, "weights cannot be set through the web API"),
         ({"size": 32, "weights": "vgg19-torchvision"}, "weights cannot be set"),  # a download
         ({"size": 32, "mask": "/tmp/mask.png"}, "mask cannot be set through the web API"),
-        ({"size": 32, "salient_layers": None}, "salient_layers must be a list of strings, got None"),
+        ({"size": 32, "style_layers": None}, "style_layers must be a list of strings, got None"),
         ({"size": 32, "content_layers": "conv4_2"}, "content_layers must be a list of strings"),
         ({"size": "32"}, "size must be an integer or null, got '32'"),
         ({"size": 32, "level_detail": "yes"}, "level_detail must be true or false"),
         ({"size": 32, "style_layers": ["conv1_1"] * 500}, "style_layers names conv1_1 more than once"),
         ({"size": 32, "style_blend": [1, 2]}, "style_blend has 2 weight(s) for 1 painting(s)"),
-        ({"size": 32, "history_size": 10_000}, "history_size 10000 is over this server's limit of 100"),
         # A tiled level runs its iterations once per tile: 1024 px in 64 px tiles is 441 tiles.
         ({"size": 1024, "tile_size": 64, "iterations": 20}, "iterations in all is over this server's limit"),
         ({"size": 4096}, "over this server's limit"),

@@ -30,7 +30,7 @@ from nst.optimise.config import PRESETS, StyleConfig
 #: The titles of the two groups of style options in `--help`.
 STYLE_GROUPS = {
     "basic": "style settings (nst's defaults; --preset paper for the paper's method)",
-    "expert": "expert style settings (README 'Options' and 'Deviations from the paper')",
+    "expert": "expert style settings (what each does and why: docs/method.md)",
 }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nst.errors import InputError
-from nst.optimise.config import StyleConfig, setting
+from nst.optimise.config import LAPLACIAN_SIZE, SUBJECT_LAYER, StyleConfig, setting
 
 _STYLE = StyleConfig()
 
@@ -59,14 +59,14 @@ class TrainConfig:
     )
     tv_weight: float = setting(_STYLE.tv_weight, "total-variation smoothing weight", metavar="W")
     # The optimisation's two ways of keeping the photo, for training: each crop's subject (its
-    # strong subject_layer response) weighs up to this many times more in the content loss (1: all
-    # alike), and the outline term holds its luminance outlines averaged to laplacian_size px (0: off).
+    # strong SUBJECT_LAYER response) weighs up to this many times more in the content loss (1: all
+    # alike), and the outline term holds its luminance outlines averaged to LAPLACIAN_SIZE px (0: off).
     subject_weight: float = setting(1.0, "the photo's subject weighs up to this many times more in the content "
                                     "loss (1: every position alike)", metavar="X")
-    subject_layer: str = _STYLE.subject_layer
+    subject_layer: str = SUBJECT_LAYER
     laplacian_weight: float = setting(0.0, "weight of the outline term that holds the photo's outlines (0: off)",
                                       metavar="W")
-    laplacian_size: int = _STYLE.laplacian_size
+    laplacian_size: int = LAPLACIAN_SIZE
     pooling: str = "avg"
     weights: str = _STYLE.weights
     # The painting's longest side in px when its Gram matrices are taken: sets the size of the

@@ -70,12 +70,9 @@ def validate(config: StyleConfig) -> None:
     _finite_number("tv_weight", config.tv_weight)
     _finite_number("laplacian_weight", config.laplacian_weight)
     _finite_number("subject_weight", config.subject_weight, minimum=1.0)
-    _positive_int("laplacian_size", config.laplacian_size, maximum=100_000)
     _finite_number("lr", config.lr, allow_equal=False)
     _finite_number("tolerance", config.tolerance)
     _positive_int("iterations", config.iterations, maximum=1_000_000)
-    _positive_int("patience", config.patience, maximum=1_000_000)
-    _positive_int("history_size", config.history_size, maximum=10_000)
     if isinstance(config.seed, bool) or not isinstance(config.seed, int) or config.seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {config.seed!r}")
     if config.optimizer not in OPTIMIZERS:
@@ -85,14 +82,12 @@ def validate(config: StyleConfig) -> None:
             f"coarse_style must be one of {', '.join(COARSE_STYLE_MODES)}, got {config.coarse_style!r}"
         )
     _finite_number("coarse_content_boost", config.coarse_content_boost, allow_equal=False)
-    check_layer_names(config.salient_layers, "salient layer")  # before the quantiles that follow them
     quantiles = config.salient_quantile
     if isinstance(quantiles, tuple):
-        if config.salient_layers and len(quantiles) != len(config.salient_layers):
+        if len(quantiles) != 2:
             raise InputError(
-                f"salient_quantile has {len(quantiles)} values ({', '.join(f'{q:g}' for q in quantiles)}) for "
-                f"{len(config.salient_layers)} salient layers ({', '.join(config.salient_layers)}): "
-                "give one value for all, or one per layer"
+                f"salient_quantile has {len(quantiles)} values ({', '.join(f'{q:g}' for q in quantiles)}): "
+                "give one for conv4_1 and conv5_1 together, or one each"
             )
     else:
         quantiles = (quantiles,)
@@ -107,9 +102,7 @@ def validate(config: StyleConfig) -> None:
     if not config.content_layers and not config.style_layers:
         raise InputError("at least one content or style layer is needed")
     check_layer_names(config.content_layers, "content layer")
-    check_layer_names((config.subject_layer,), "subject layer")
     check_layer_names(config.style_layers, "style layer")
-    _layer_weights("content_layer_weights", config.content_layer_weights, config.content_layers)
     _layer_weights("style_layer_weights", config.style_layer_weights, config.style_layers)
     check_layer_names(config.final_only_style_layers, "final-only style layer")
     _finite_number("stroke_weight", config.stroke_weight)

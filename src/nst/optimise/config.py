@@ -3,7 +3,7 @@
 `StyleConfig` is frozen: derive variants with `dataclasses.replace` or `StyleConfig.with_changes`.
 The CLI, the experiments and the web app read their defaults from here, so a default exists in
 exactly one place. Each field names its source: the paper (Gatys, Ecker and Bethge 2015,
-arXiv 1508.06576) or, where we deviate, the reason (see README "Deviations from the paper").
+arXiv 1508.06576) or, where we deviate, the reason (docs/method.md, "Differences from the paper").
 """
 
 from __future__ import annotations
@@ -43,6 +43,23 @@ PAPER_CONTENT_LAYERS: tuple[str, ...] = ("conv4_2",)
 #: The paper's style layers (Fig. 2: "conv1_1, conv2_1, conv3_1, conv4_1 and conv5_1").
 PAPER_STYLE_LAYERS: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
 
+#: The loop has converged when the loss fell by less than `StyleConfig.tolerance` over this many
+#: iterations: long enough to ride out L-BFGS's uneven steps.
+PATIENCE = 20
+#: L-BFGS memory: past steps that shape the next (torch's default is 100; most Gatys
+#: implementations use 50, with the same pictures at a lower memory).
+LBFGS_HISTORY = 50
+#: The outline term compares the pictures' Laplacians averaged down to about this many px on the
+#: longest side: the photo's large outlines, not its texture.
+LAPLACIAN_SIZE = 64
+#: The layer whose response strength marks the photo's subject (`StyleConfig.subject_weight`):
+#: conv5_1 sees objects whole.
+SUBJECT_LAYER = "conv5_1"
+#: The style layers from which the painting's strongest positions (a portrait's eyes) are left
+#: out (`StyleConfig.salient_quantile`): the ones that see objects, not strokes.
+SALIENT_LAYERS: tuple[str, ...] = ("conv4_1", "conv5_1")
+
+
 #: Named sets of settings, from fastest to best-looking. Chosen from measurements in
 #: docs/performance.md and docs/gallery.md; each is documented in the README.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -65,7 +82,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 #: Settings nst no longer has, each with the one value under which it still paints the same: a
 #: saved run (a checkpoint, a manifest, a PNG's settings) holding that value reads as today's.
-RETIRED_SETTINGS: dict[str, Any] = {"style_loss": "gram", "padding": "zeros"}
+RETIRED_SETTINGS: dict[str, Any] = {
+    "style_loss": "gram", "padding": "zeros", "content_layer_weights": None, "laplacian_size": LAPLACIAN_SIZE,
+    "patience": PATIENCE, "history_size": LBFGS_HISTORY, "salient_layers": list(SALIENT_LAYERS),
+    "subject_layer": SUBJECT_LAYER,
+}  # fmt: skip
 
 
 def without_retired(settings: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +106,7 @@ PRESET_SUMMARIES: dict[str, str] = {
 @dataclass(frozen=True)
 class StyleConfig:
     """Settings of one stylization: nst's defaults. Each default that deviates from the paper says why
-    in its comment (README "Deviations from the paper"); `StyleConfig.preset("paper")` is the paper's
+    in its comment (docs/method.md, "Differences from the paper"); `StyleConfig.preset("paper")` is the paper's
     method."""
 
     # None: a picture in about a minute on a CPU (`nst.optimise.schedule`), the paper's 512 px on a GPU.
@@ -114,12 +135,6 @@ class StyleConfig:
         "VGG layers whose Gram matrices the output must match",
         metavar="L,..",
     )
-    # w_l of the paper, one per layer; None: 1 each (the paper's).
-    content_layer_weights: tuple[float, ...] | None = setting(
-        None,
-        "one weight per content layer",
-        metavar="W,..", shown="all 1",
-    )
     style_layer_weights: tuple[float, ...] | None = setting(
         None,
         "one weight per style layer (see --stroke-weight)",
@@ -143,11 +158,6 @@ class StyleConfig:
         "weight of the Laplacian term that keeps the photo's outlines in place",
         metavar="W",
     )
-    laplacian_size: int = setting(
-        64,
-        "px the Laplacian term averages the pictures down to: smaller keeps only large outlines",
-        metavar="N",
-    )
     # Deviation: VGG's max pooling; the paper's average pooling lets conv5_1 paint a lattice of dots on flat areas.
     pooling: str = setting(
         "max",
@@ -170,15 +180,12 @@ class StyleConfig:
         group="basic", metavar="content|noise|instant|model:NAME|PATH",
     )
     seed: int = setting(0, "random seed (of --init noise)", group="basic", metavar="N")
-    # Converged when the loss fell by less than this fraction over the last `patience` iterations.
+    # Converged when the loss fell by less than this fraction over the last `PATIENCE` iterations.
     tolerance: float = setting(
         1e-3,
-        "converged when the loss fell less than this fraction in --patience iterations; 0: never",
+        f"converged when the loss fell less than this fraction in {PATIENCE} iterations; 0: never",
         metavar="X",
     )
-    patience: int = setting(20, "iterations over which --tolerance is measured", metavar="N")
-    # L-BFGS memory (torch's default is 100; most Gatys implementations use 50).
-    history_size: int = setting(50, "L-BFGS memory: how many past steps shape the next", metavar="N")
     # "vgg19-caffe" (embedded original weights), "vgg19-torchvision" or a weights file.
     weights: str = setting(
         "vgg19-caffe",
@@ -239,25 +246,15 @@ class StyleConfig:
     # Deviation: the painting's focal points (a portrait's eyes) are left out of its deep Gram matrices.
     salient_quantile: float | tuple[float, ...] = setting(
         (0.9, 0.8),
-        "leave the painting's strongest positions above this quantile (a portrait's eyes) out of its "
-        "style: one, or one per --salient-layers; 1 keeps all",
+        f"leave the painting's strongest positions above this quantile (a portrait's eyes) out of its "
+        f"style at {' and '.join(SALIENT_LAYERS)}: one for both, or one each; 1 keeps all",
         metavar="Q[,Q]",
     )
-    salient_layers: tuple[str, ...] = setting(
-        ("conv4_1", "conv5_1"),
-        "style layers --salient-quantile acts on",
-        metavar="L,..|none", empty="none",
-    )
-    # Deviation: the photo's subject (strong subject_layer response) weighs more in the content loss.
+    # Deviation: the photo's subject (strong SUBJECT_LAYER response) weighs more in the content loss.
     subject_weight: float = setting(
         10.0,
         "the content loss weighs the photo's subject (its most salient positions) up to X times the rest",
         metavar="X",
-    )
-    subject_layer: str = setting(
-        "conv5_1",
-        "VGG layer whose response strength is the photo's salience",
-        metavar="L",
     )
     # One weight per painting when several are given (normalised to sum 1); None: equal.
     style_blend: tuple[float, ...] | None = setting(
@@ -297,10 +294,10 @@ class StyleConfig:
 
     def salient_quantile_of(self, layer: str) -> float:
         """The quantile above which the painting's positions leave ``layer``'s Gram (1: none)."""
-        if layer not in self.salient_layers:
+        if layer not in SALIENT_LAYERS:
             return 1.0
         if isinstance(self.salient_quantile, tuple):
-            return self.salient_quantile[self.salient_layers.index(layer)]
+            return self.salient_quantile[SALIENT_LAYERS.index(layer)]
         return self.salient_quantile
 
     def __post_init__(self) -> None:
@@ -372,13 +369,13 @@ class StyleConfig:
         """The VGG layers a run reads: the content and style layers, and the subject layer when
         the content loss is weighted by the photo's salience."""
         layers = (*self.content_layers, *self.style_layers)
-        if self.weighs_subject and self.subject_layer not in layers:
-            layers += (self.subject_layer,)
+        if self.weighs_subject and SUBJECT_LAYER not in layers:
+            layers += (SUBJECT_LAYER,)
         return layers
 
     def laplacian_pool(self, level_size: int) -> int:
         """Block size of the Laplacian term's averaging at a level of this longest side."""
-        return max(1, round(level_size / self.laplacian_size))
+        return max(1, round(level_size / LAPLACIAN_SIZE))
 
     def content_weight_at(self, level: int, levels: int) -> float:
         """alpha at pyramid level ``level`` (1 = coarsest) of ``levels``: `content_weight` times a

@@ -18,7 +18,7 @@ import torch
 from nst.errors import InputError
 from nst.image import scaled_size
 from nst.optimise import masks, tiling
-from nst.optimise.config import StyleConfig
+from nst.optimise.config import LBFGS_HISTORY, PATIENCE, StyleConfig
 from nst.optimise.objective import LossBreakdown, Objective, compute_style_grams
 from nst.optimise.run_state import Callback, Checkpointer, Outcome, Progress, RunState, initial_lr
 from nst.vgg.features import VGG19Features
@@ -39,7 +39,7 @@ def make_optimizer(config: StyleConfig, image: torch.Tensor, lr: float) -> torch
         # One iteration per step() call, so progress and stopping are per iteration; torch keeps
         # the curvature history across calls. Tolerances are ours (see `converged`), not torch's.
         return torch.optim.LBFGS(
-            [image], lr=lr, max_iter=1, history_size=config.history_size,
+            [image], lr=lr, max_iter=1, history_size=LBFGS_HISTORY,
             tolerance_grad=0.0, tolerance_change=0.0,
         )  # fmt: skip
     return torch.optim.Adam([image], lr=lr)
@@ -110,7 +110,7 @@ def optimise(
         if converged(run.history[run.offset :], config):
             stop_reason = (
                 f"converged at iteration {run.iteration}: loss fell less than "
-                f"{config.tolerance:g} in {config.patience} iterations"
+                f"{config.tolerance:g} in {PATIENCE} iterations"
             )
             break
         run.optimizer.step(closure)
@@ -275,8 +275,8 @@ def tile_count(config: StyleConfig, size: int, dimensions: tuple[int, int]) -> i
 
 
 def converged(history: list[LossBreakdown], config: StyleConfig) -> bool:
-    """True when the total loss fell by less than ``tolerance`` (relative) over ``patience`` iterations."""
-    if config.tolerance <= 0 or len(history) <= config.patience:
+    """True when the total loss fell by less than ``tolerance`` (relative) over `PATIENCE` iterations."""
+    if config.tolerance <= 0 or len(history) <= PATIENCE:
         return False
-    before, now = history[-1 - config.patience].total, history[-1].total
+    before, now = history[-1 - PATIENCE].total, history[-1].total
     return before > 0 and (before - now) / before < config.tolerance

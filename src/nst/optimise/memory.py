@@ -7,7 +7,7 @@ largest scale), calibrated against measured peaks on the CPU (docs/robustness.md
 * activations: per output pixel, what autograd saves for the backward pass (every ReLU and pooling
   output and every requested conv output, in float32) plus the full-resolution gradients that are
   alive at once during the backward pass through block 1;
-* the optimiser: L-BFGS keeps ``history_size`` pairs of image-sized vectors, Adam two moments;
+* the optimiser: L-BFGS keeps `LBFGS_HISTORY` pairs of image-sized vectors, Adam two moments;
 * a few image-sized tensors (start, best, last evaluated) and a fixed allowance for the runtime.
 
 It errs on the large side by a margin (`SAFETY`) so that a run it accepts does not die later.
@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from nst.errors import ResourceError
-from nst.optimise.config import StyleConfig
+from nst.optimise.config import LBFGS_HISTORY, StyleConfig
 
 _BLOCK_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 _FLOAT = 4
@@ -124,7 +124,7 @@ def estimate_memory(
         config = config.with_changes(size=image_size)
     final = config.resolve_size(kind)
     per_pixel = activation_floats_per_pixel(config) * _FLOAT
-    optimizer_vectors = (2 * config.history_size + 6) if config.optimizer == "lbfgs" else 4
+    optimizer_vectors = (2 * LBFGS_HISTORY + 6) if config.optimizer == "lbfgs" else 4
     peak = 0.0
     for longest, _ in config.scale_plan(final):
         pixels = _pixels(aspect, longest)  # type: ignore[arg-type]

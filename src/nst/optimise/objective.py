@@ -14,7 +14,7 @@ import torch
 
 from nst import losses
 from nst.optimise import masks
-from nst.optimise.config import StyleConfig
+from nst.optimise.config import SUBJECT_LAYER, StyleConfig
 from nst.vgg.features import VGG19Features
 
 
@@ -83,7 +83,7 @@ class Objective:
         self.config = config
         self.regions: dict[str, torch.Tensor] = {}
         self.region_targets: dict[str, list[torch.Tensor]] = {}
-        self.content_weights = config.content_layer_weights or (1.0,) * len(config.content_layers)
+        self.content_weights = (1.0,) * len(config.content_layers)
         self.style_weights = config.effective_style_layer_weights()
         blend = list(style_blend) if style_blend is not None else [1.0 / len(styles)] * len(styles)
         with torch.no_grad():
@@ -93,7 +93,7 @@ class Objective:
             # The photo's subject weighs more in the content loss (a tile: its own subject).
             self.content_position_weights: dict[str, torch.Tensor] = {}
             if config.weighs_subject:
-                subject = content_features[config.subject_layer]
+                subject = content_features[SUBJECT_LAYER]
                 for layer in config.content_layers:
                     size = content_features[layer].shape[-2:]
                     self.content_position_weights[layer] = losses.subject_weights(subject, config.subject_weight, size)

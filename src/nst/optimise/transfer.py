@@ -140,7 +140,7 @@ def transfer_style(
         content: path, PIL image or (1, 3, H, W) RGB tensor in [0, 1].
         style: one such source, or a sequence of them (weighted by ``config.style_blend``).
         config: settings; None: nst's defaults, `StyleConfig()` (coarse to fine, with the deviations
-            README "Deviations from the paper" lists); `StyleConfig.preset("paper")` is the paper's.
+            docs/method.md lists); `StyleConfig.preset("paper")` is the paper's.
         callback: called after every iteration with a `Progress`; return True to stop early.
         device: where to compute ("cpu", "cuda", "mps"); the CPU when None.
         extractor: a prebuilt `build_extractor(config, device)` to reuse across many calls.

@@ -48,8 +48,6 @@ class Limits:
     max_iterations: int = 5000
     max_styles: int = 4
     max_queued: int = 16
-    # L-BFGS keeps this many pairs of image-sized vectors: 10000 at 1024 px would be ~100 GB.
-    max_history_size: int = 100
     # Any request body but an upload's (a job's JSON is under 2 KiB).
     max_request_bytes: int = 64 * 2**10
 
@@ -59,11 +57,10 @@ class Limits:
 #: The `StyleConfig` fields a client may set: numbers, choices and VGG layer names. A field that
 #: is not here (a file, a path, weights, anything added to the core later) is refused.
 CLIENT_SETTINGS = frozenset({
-    "size", "iterations", "optimizer", "lr", "tolerance", "patience", "history_size", "seed",
+    "size", "iterations", "optimizer", "lr", "tolerance", "seed",
     "init", "content_weight", "style_weight", "stroke_weight", "tv_weight", "laplacian_weight",
-    "laplacian_size", "subject_weight", "coarse_content_boost", "content_layers", "style_layers",
-    "content_layer_weights", "style_layer_weights", "final_only_style_layers", "salient_layers",
-    "salient_quantile", "subject_layer", "pooling", "coarse_style",
+    "subject_weight", "coarse_content_boost", "content_layers", "style_layers",
+    "style_layer_weights", "final_only_style_layers", "salient_quantile", "pooling", "coarse_style",
     "level_detail", "scales", "scale_ratio", "scale_iterations", "style_scale", "style_size",
     "style_blend", "preserve_color", "tile_size",
 })  # fmt: skip
@@ -71,7 +68,7 @@ CLIENT_SETTINGS = frozenset({
 #: (``init`` may also be an image path, or ``model:NAME``, which may be a path too).
 CLIENT_CHOICES: dict[str, tuple[str, ...]] = {"init": ("content", "noise", "instant")}
 #: Fields that list VGG layers; each layer at most once (a repeated layer repeats its work).
-LAYER_LISTS = ("content_layers", "style_layers", "final_only_style_layers", "salient_layers")
+LAYER_LISTS = ("content_layers", "style_layers", "final_only_style_layers")
 
 
 def resolve_settings(
@@ -121,10 +118,6 @@ def resolve_settings(
     style_side = config.style_longest_side(size)
     if style_side > limits.max_size:
         raise nst.InputError(f"style size {style_side} is over this server's limit of {limits.max_size} px")
-    if config.history_size > limits.max_history_size:
-        raise nst.InputError(
-            f"history_size {config.history_size} is over this server's limit of {limits.max_history_size}"
-        )
     if config.style_blend is not None and len(config.style_blend) != styles:
         raise nst.InputError(f"style_blend has {len(config.style_blend)} weight(s) for {styles} painting(s)")
     return config.to_dict()
