@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import torch
 
+import nst
 from nst.errors import InputError
 from nst.universal.config import DecoderTrainConfig
 from nst.universal.store import load_decoder
@@ -22,6 +23,7 @@ def test_a_decoder_is_trained_and_saved_with_its_card(photos, tmp_path):
     assert sorted(result.skipped_photos) == ["broken.jpg", "notes.txt"]
     decoder, card = load_decoder(tmp_path / "d.pt")
     assert card.photos == 8 and card.steps == 4 and card.photos_source == "made up" and decoder.width == 4
+    assert card.nst_version == nst.__version__
     assert not (tmp_path / "d.pt.ckpt").exists()
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from nst._version import __version__
 from nst.atomic import save_torch_atomically
 from nst.errors import InputError
 from nst.training import (
@@ -251,7 +252,7 @@ def train_decoder(
     decoder.eval()
     card = DecoderCard(width=config.width, photos=len(photos.images), photos_fingerprint=photos.fingerprint,
                        photos_source=photos_source, steps=step, seconds=round(elapsed, 1), device=device.type,
-                       config=config.to_dict())
+                       config=config.to_dict(), nst_version=__version__)
     if not stopped:
         save_decoder(decoder, card, output)
         with contextlib.suppress(FileNotFoundError):
