@@ -14,7 +14,7 @@ httpx2 = pytest.importorskip("httpx2", reason="the web extra is not installed (p
 
 
 import nst  # noqa: E402
-from nst.optimise.config import PRESETS  # noqa: E402
+from nst.optimise.presets import PRESETS  # noqa: E402
 from nst.web.app import Limits  # noqa: E402
 from nst.web.guard import CLIENT_SETTINGS  # noqa: E402
 from nst.web.routes.page import STATIC_DIR  # noqa: E402

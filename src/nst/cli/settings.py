@@ -25,7 +25,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nst.cli.options import add_device_option, comma_list, number
-from nst.optimise.config import PRESETS, StyleConfig
+from nst.optimise.config import StyleConfig
+from nst.optimise.presets import PRESETS
 
 #: The titles of the two groups of style options in `--help`.
 STYLE_GROUPS = {

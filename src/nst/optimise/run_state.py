@@ -1,6 +1,6 @@
 """Where a run is: the state the loop keeps current after every iteration (`RunState`), what it
 reports to the caller (`Progress`) and returns (`Outcome`), and its periodic saving
-(`Checkpointer`), which an interrupt or a resume reads back through `nst.optimise.checkpoint`."""
+(`Checkpointer`), and the state a resume starts from (`resumed_state`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from nst.errors import InputError
-from nst.optimise.checkpoint import Checkpoint
+from nst.optimise.checkpoint import Checkpoint, describe_mismatch, load_checkpoint
 from nst.optimise.config import StyleConfig
 from nst.optimise.objective import LossBreakdown
 
@@ -168,3 +168,46 @@ class Checkpointer:
             pass
         except OSError as exc:
             raise InputError(f"cannot replace the checkpoint '{self.path}': {exc.strerror}") from None
+
+
+def resumed_state(
+    saver: Checkpointer, plan: list[tuple[int, int]], tiles: list[int], device: torch.device
+) -> RunState:
+    """The run as the checkpoint left it; ``tiles`` is each scale's tile count (1: seen whole)."""
+    saved = load_checkpoint(saver.path)
+    mismatch = describe_mismatch(saved.identity, saver.identity)
+    if mismatch:
+        raise InputError(f"cannot resume from '{saver.path}': this run differs from it in {mismatch}")
+    if not 1 <= saved.scale <= len(plan):
+        raise InputError(f"checkpoint '{saver.path}' does not fit this run's scale plan")
+    tiles_here = tiles[saved.scale - 1]
+    if (
+        # A tiled scale runs its iteration budget once per tile.
+        not 0 <= saved.iteration <= min(len(saved.history), plan[saved.scale - 1][1] * tiles_here)
+        or saved.offset != len(saved.history) - saved.iteration
+        or not 0 <= saved.tiles_done <= (tiles_here if tiles_here > 1 else 0)
+    ):
+        raise InputError(f"checkpoint '{saver.path}' does not fit this run's scale plan")
+    try:
+        history = [LossBreakdown.from_dict(h) for h in saved.history]
+        best = LossBreakdown.from_dict(saved.best_losses) if saved.best_losses is not None else None
+    except (KeyError, TypeError, ValueError):
+        raise InputError(f"checkpoint '{saver.path}' has a damaged loss history") from None
+    saver.saved_iterations = len(history)  # what an interrupt before the next save leaves behind
+    return RunState(
+        lr=saved.lr,
+        scale=saved.scale,
+        iteration=saved.iteration,
+        image=saved.image.to(device),
+        best_image=saved.best_image.to(device),
+        best_total=best.total if best is not None and saved.iteration > 0 else math.inf,
+        best_losses=best,
+        history=history,
+        optimizer_state=saved.optimizer,
+        loss_scale=saved.loss_scale,
+        faults=saved.faults,
+        events=list(saved.events),
+        elapsed_before=saved.elapsed,
+        consistent=True,
+        tiles_done=saved.tiles_done,
+    )

@@ -13,7 +13,6 @@ KeyboardInterrupt becomes `Interrupted`, which carries the best image so far.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Sequence
@@ -28,11 +27,11 @@ from nst.errors import InputError, ResourceError
 from nst.image import ImageSource, load_image, load_pil, scaled_size, tensor_to_pil
 from nst.optimise import masks, memory, validation
 from nst.optimise import start as starts
-from nst.optimise.checkpoint import describe_mismatch, load_checkpoint, run_identity
+from nst.optimise.checkpoint import run_identity
 from nst.optimise.config import StyleConfig
 from nst.optimise.loop import optimise, optimise_tiled, tile_count
 from nst.optimise.objective import LossBreakdown, Objective
-from nst.optimise.run_state import Callback, Checkpointer, Outcome, RunState, initial_lr
+from nst.optimise.run_state import Callback, Checkpointer, Outcome, RunState, initial_lr, resumed_state
 from nst.vgg.features import VGG19Features
 from nst.vgg.weights import load_weights
 
@@ -192,7 +191,7 @@ def transfer_style(
         identity = run_identity(config.to_dict(), plan, content_full, styles_full, blend, init)
         saver = Checkpointer(Path(checkpoint), identity, checkpoint_every, checkpoint_seconds)
         if resume:
-            run = _resumed_state(saver, plan, tiles, device)
+            run = resumed_state(saver, plan, tiles, device)
         else:
             saver.discard()  # a file from another run must not be taken for this one's
     extractor = extractor or build_extractor(config, device)
@@ -335,49 +334,6 @@ def _interrupted(
         events=list(run.events),
     )
     return Interrupted(result, saved, done, stale)
-
-
-def _resumed_state(
-    saver: Checkpointer, plan: list[tuple[int, int]], tiles: list[int], device: torch.device
-) -> RunState:
-    """The run as the checkpoint left it; ``tiles`` is each scale's tile count (1: seen whole)."""
-    saved = load_checkpoint(saver.path)
-    mismatch = describe_mismatch(saved.identity, saver.identity)
-    if mismatch:
-        raise InputError(f"cannot resume from '{saver.path}': this run differs from it in {mismatch}")
-    if not 1 <= saved.scale <= len(plan):
-        raise InputError(f"checkpoint '{saver.path}' does not fit this run's scale plan")
-    tiles_here = tiles[saved.scale - 1]
-    if (
-        # A tiled scale runs its iteration budget once per tile.
-        not 0 <= saved.iteration <= min(len(saved.history), plan[saved.scale - 1][1] * tiles_here)
-        or saved.offset != len(saved.history) - saved.iteration
-        or not 0 <= saved.tiles_done <= (tiles_here if tiles_here > 1 else 0)
-    ):
-        raise InputError(f"checkpoint '{saver.path}' does not fit this run's scale plan")
-    try:
-        history = [LossBreakdown.from_dict(h) for h in saved.history]
-        best = LossBreakdown.from_dict(saved.best_losses) if saved.best_losses is not None else None
-    except (KeyError, TypeError, ValueError):
-        raise InputError(f"checkpoint '{saver.path}' has a damaged loss history") from None
-    saver.saved_iterations = len(history)  # what an interrupt before the next save leaves behind
-    return RunState(
-        lr=saved.lr,
-        scale=saved.scale,
-        iteration=saved.iteration,
-        image=saved.image.to(device),
-        best_image=saved.best_image.to(device),
-        best_total=best.total if best is not None and saved.iteration > 0 else math.inf,
-        best_losses=best,
-        history=history,
-        optimizer_state=saved.optimizer,
-        loss_scale=saved.loss_scale,
-        faults=saved.faults,
-        events=list(saved.events),
-        elapsed_before=saved.elapsed,
-        consistent=True,
-        tiles_done=saved.tiles_done,
-    )
 
 
 def _as_pil_or_tensor(source: ImageSource) -> Image.Image | torch.Tensor:

@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nst
-from nst.optimise.config import PRESETS
+from nst.optimise.presets import PRESETS
 
 if typing.TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -9,7 +9,8 @@ from fastapi import APIRouter
 
 import nst
 from nst._version import __version__
-from nst.optimise.config import PRESERVE_COLOR_MODES, PRESET_SUMMARIES, PRESETS
+from nst.optimise.config import PRESERVE_COLOR_MODES
+from nst.optimise.presets import PRESET_SUMMARIES, PRESETS
 from nst.web.dependencies import ServerDep
 from nst.web.guard import STROKE_SCALES
 from nst.web.instant import card_summary
