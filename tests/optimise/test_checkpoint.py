@@ -18,7 +18,7 @@ from nst.errors import InputError
 from nst.optimise.checkpoint import Checkpoint, describe_mismatch, fingerprint, load_checkpoint
 from nst.optimise.objective import Objective
 from tests.interrupts import ctrl_c_inside_lbfgs_step
-from tests.optimise.conftest import SHALLOW
+from tests.optimise.helpers import SHALLOW
 
 
 @pytest.fixture()

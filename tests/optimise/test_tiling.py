@@ -4,7 +4,7 @@ import torch
 import nst
 import nst.optimise.objective
 from nst.optimise import tiling
-from tests.optimise.conftest import SHALLOW
+from tests.optimise.helpers import SHALLOW
 
 
 def test_tiles_cover_everything_with_overlap():

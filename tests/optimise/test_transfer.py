@@ -12,7 +12,7 @@ from nst.errors import InputError
 from nst.models.torch_model import StyleModel
 from nst.optimise.config import PATIENCE
 from tests.models.helpers import make_tiny_model, picture
-from tests.optimise.conftest import SHALLOW
+from tests.optimise.helpers import SHALLOW
 
 
 @pytest.fixture()

@@ -16,6 +16,7 @@ from nst.video.config import VideoConfig  # noqa: E402
 from nst.video.consistency import advance, previous_frames  # noqa: E402
 from nst.video.flow import warp  # noqa: E402
 from nst.video.synthetic import pan_zoom, write_clip  # noqa: E402
+from tests.optimise.helpers import SHALLOW  # noqa: E402
 
 
 @pytest.mark.slow
@@ -28,7 +29,7 @@ def test_optimisation_path_paints_every_frame_from_the_previous_one(tmp_path: Pa
     style = tmp_path / "style.png"
     Image.fromarray(video_clips.texture(48, 48, 3)).save(style)
     config = VideoConfig(size=48, frame_iterations=4, long_term=(1, 2))
-    style_config = nst.StyleConfig(iterations=6, scales=1)
+    style_config = nst.StyleConfig(iterations=6, scales=1, **SHALLOW)  # the network's first two blocks
     engine = FrameOptimiser(style, style_config, config, (48, 32))
     state: dict = {}
     painted = []
