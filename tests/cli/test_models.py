@@ -55,7 +55,7 @@ def test_cli_train_then_paint(style: Path, photos: Path, tmp_path: Path):
     model = tmp_path / "m.pt"
     report = tmp_path / "train.json"
     args = ["train", str(style), "--photos", str(photos), "-o", str(model), "--sizes", "64", "--iterations", "4",
-            "--batch-size", "2", "--width", "4", "--residual-blocks", "1", "--style-size", "64",
+            "--batch-size", "1", "--width", "4", "--residual-blocks", "1", "--style-size", "64",
             "--preview-every", "2", "--precision", "fp32", "--report", str(report), "--quiet"]
     assert main(args) == 0
     assert model.is_file() and (tmp_path / "m-preview.png").is_file()
@@ -70,7 +70,7 @@ def test_cli_train_then_paint(style: Path, photos: Path, tmp_path: Path):
     # Per-layer style weights reach the training and the card; a wrong count is one line.
     import nst
 
-    tiny = ["--photos", str(photos), "--sizes", "64", "--iterations", "2", "--batch-size", "2", "--width", "4",
+    tiny = ["--photos", str(photos), "--sizes", "64", "--iterations", "2", "--batch-size", "1", "--width", "4",
             "--residual-blocks", "1", "--style-size", "64", "--precision", "fp32", "--quiet"]
     brushy = tmp_path / "b.pt"
     assert main(["train", str(style), "-o", str(brushy), "--init", str(model),
