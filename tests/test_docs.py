@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import nst
-import nst.optimise.config
+import nst.optimise.presets
 from nst.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,8 +28,8 @@ def test_every_stylize_option_is_documented():
 
 
 def test_every_preset_is_documented():
-    assert set(nst.optimise.config.PRESET_SUMMARIES) == set(nst.optimise.config.PRESETS)
-    for name, summary in nst.optimise.config.PRESET_SUMMARIES.items():
+    assert set(nst.optimise.presets.PRESET_SUMMARIES) == set(nst.optimise.presets.PRESETS)
+    for name, summary in nst.optimise.presets.PRESET_SUMMARIES.items():
         row = next(line for line in README.splitlines() if line.startswith(f"| `{name}` |"))
         assert row.endswith(f"| {summary} |"), name
 

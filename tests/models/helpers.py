@@ -14,8 +14,10 @@ from nst.models.config import TrainConfig
 from nst.models.network import TransformerNet
 from nst.models.store import save_model
 
-#: A training run that takes about a second: 64 px crops, a 4-channel network with one block.
+#: A training run that takes about a second: 64 px crops, a 4-channel network with one block, the
+#: loss network's first two blocks.
 TINY = TrainConfig(sizes=(64,), iterations=(6,), batch_size=1, width=4, residual_blocks=1, lr=1e-2,
+                   content_layers=("conv2_2",), style_layers=("conv1_1", "conv2_1"),
                    style_size=64, precision="fp32", preview_every=0, min_photos=3, checkpoint_seconds=3600)
 
 

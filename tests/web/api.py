@@ -18,6 +18,9 @@ from tests.web.helpers import (  # noqa: E402
 )
 
 TINY = {"size": 32, "iterations": 3}
+#: The network's first two blocks (tests/optimise/helpers.py), for jobs that run many iterations.
+SHALLOW = {"content_layers": ["conv2_2"], "style_layers": ["conv1_1", "conv2_1"], "final_only_style_layers": [],
+           "salient_quantile": 1.0, "subject_weight": 1.0}
 
 
 LOCAL = "http://127.0.0.1"

@@ -16,7 +16,7 @@ import nst  # noqa: E402
 from nst.optimise.presets import PRESETS  # noqa: E402
 from nst.web.app import Limits  # noqa: E402
 from nst.web.routes.page import STATIC_DIR  # noqa: E402
-from tests.web.api import TINY, make_client, submit, upload  # noqa: E402
+from tests.web.api import SHALLOW, TINY, make_client, submit, upload  # noqa: E402
 from tests.web.helpers import (  # noqa: E402
     picture_bytes,
     wait_for_job,
@@ -182,7 +182,7 @@ def test_a_preset_is_the_base_and_settings_override_it(idle_client):
 
 def test_progress_streams_as_server_sent_events(tmp_path):
     with make_client(tmp_path / "data") as c:
-        job = submit(c, {"size": 32, "iterations": 40, "tolerance": 0.0})
+        job = submit(c, {"size": 32, "iterations": 40, "tolerance": 0.0, **SHALLOW})
         events: list[tuple[str, dict]] = []
         with c.stream("GET", f"/api/jobs/{job['id']}/events") as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from nst.cli.serve import is_loopback  # noqa: E402
 from nst.web.progress import ProgressTracker  # noqa: E402
 from nst.web.store import RUNNING, Store  # noqa: E402
-from tests.web.api import LOCAL, TINY, _progress, make_client, submit  # noqa: E402
+from tests.web.api import LOCAL, SHALLOW, TINY, _progress, make_client, submit  # noqa: E402
 from tests.web.helpers import (  # noqa: E402
     picture_bytes,
     running_server,
@@ -55,7 +55,7 @@ def test_a_clean_shutdown_puts_the_running_job_back_in_the_queue(tmp_path):
 def test_a_restarted_job_resumes_from_its_checkpoint(tmp_path):
     data = tmp_path / "data"
     with make_client(data, checkpoint_seconds=0.05) as c:
-        job = submit(c, {"size": 32, "iterations": 50, "tolerance": 0.0})
+        job = submit(c, {"size": 32, "iterations": 50, "tolerance": 0.0, **SHALLOW})
         deadline = time.monotonic() + 60
         while (c.get(f"/api/jobs/{job['id']}").json().get("progress") or {}).get("iteration", 0) < 15:
             assert time.monotonic() < deadline, "the job never got going"
