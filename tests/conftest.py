@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,39 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             or item.path.name in SYSTEM_FILES or calls & set(SYSTEM_CALLS)
         ):  # fmt: skip
             item.add_marker(pytest.mark.system)
+
+
+#: Where the tests' files go when there is room: in memory, because on a disk pytest's removal of
+#: an earlier run's few thousand files costs seconds of every run.
+MEMORY_TEMP = Path("/dev/shm")
+MEMORY_TEMP_NEEDED = 1 << 30
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A fresh folder in memory for this run's files (not in the workers: they get theirs inside
+    it), unless --basetemp is given or there is no room."""
+    if config.option.basetemp or hasattr(config, "workerinput") or not os.access(MEMORY_TEMP, os.W_OK):
+        return
+    if shutil.disk_usage(MEMORY_TEMP).free < MEMORY_TEMP_NEEDED:
+        return
+    config.option.basetemp = tempfile.mkdtemp(prefix="nst-pytest-", dir=MEMORY_TEMP)
+    config.stash[_MEMORY_BASETEMP] = Path(config.option.basetemp)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The in-memory folder goes when every test passed, and stays for a look when one failed."""
+    folder = session.config.stash.get(_MEMORY_BASETEMP, None)
+    if folder is not None and exitstatus == pytest.ExitCode.OK:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    folder = config.stash.get(_MEMORY_BASETEMP, None)
+    if folder is not None and folder.exists():
+        terminalreporter.write_line(f"the tests' files are kept in {folder}")
+
+
+_MEMORY_BASETEMP = pytest.StashKey[Path]()
 
 
 #: The real test images, beside the repository (absent on a user's machine).

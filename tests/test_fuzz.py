@@ -350,7 +350,8 @@ def _encodings(path: Path) -> dict[str, bytes]:
     return encoded
 
 
-MUTATIONS_PER_ENCODING = 30
+# NST_FUZZ_MUTATIONS=100 for a longer hunt than the suite's.
+MUTATIONS_PER_ENCODING = int(os.environ.get("NST_FUZZ_MUTATIONS", "10"))
 
 
 @pytest.mark.slow
