@@ -125,7 +125,7 @@ def dot_density(
     Hessian there has both curvatures of one sign and their ratio under ``elongation`` (SIFT's
     edge test), so a stroke, which curves across its length only, is not one. On brad_pitt x The
     Scream at 256 px it reads 2.5 for the dotted wall of average pooling, 0.2-0.8 for walls that
-    look clean at 3x (docs/quality.md, "The grid, fourth session")."""
+    look clean at 3x."""
     flat = _flat_mask(picture, photo, flat_share)
     lum = _luminance(picture)
     band = _blur(lum, 1.0) - _blur(lum, 2.0)

@@ -1,13 +1,15 @@
 """The quality panel: every photo x painting pair under several settings, measured and drawn.
 
 For each configuration (the paper's, today's defaults, 0.1.0's, the defaults with --set changes
-or without one mechanism: `CONFIGS`, `configurations`) and each
-content x style pair, runs nst through the public API and records in OUT/<size>/<config>/<pair>.json:
+or without one mechanism: `CONFIGS`, `configurations`) and each photo x painting pair, paints the
+pair as a one-cell experiment of nst.experiments in OUT/<size>/<config>/<pair>/ (the picture, and
+in manifest.json the seconds, iterations, why it stopped and the run's own objective terms), then
+records in measures.json beside it:
 
-* seconds, iterations and why it stopped;
-* the run's own final objective terms, and the *common* objective of the saved picture (the
-  paper's loss with alpha 1, beta 1e4, nst's default layers and tv 0.01, as bench/compare.py
-  scores it), so configurations whose losses differ can be compared on one scale;
+* CPU seconds (all threads: on a shared machine the work done, where wall time is the neighbours');
+* the *common* objective of the picture (the paper's loss with alpha 1, beta 1e4, nst's default
+  layers and tv 0.01, as bench/compare.py scores it), one scale for configurations whose own
+  objectives differ;
 * style_distance and texture_distance to the painting, and structure (SSIM of the blurred
   luminance, sigma 2 px at 256 px) against the photo (bench/measures.py);
 * style_distance_max: style_distance in the max-pooling network (the mean of the two is the
@@ -15,10 +17,11 @@ content x style pair, runs nst through the public API and records in OUT/<size>/
 * grid: the amplitude of a periodic pattern at the pooling periods in the photo's flat areas
   (bench/grain.py, `grid_pattern`), and dots: isolated dots per 1000 flat pixels (`dot_density`).
 
-A cell whose JSON exists is skipped, so an interrupted panel resumes where it stopped and a slow
-configuration (the paper's 1000 iterations) can be completed later. Contact sheets
-(OUT/<size>/sheet-<config>.png: photos in rows, paintings in columns) and a comparison sheet
-(OUT/<size>/compare.png: pairs in rows, configurations in columns) are drawn from what exists.
+A finished pair is skipped (nst.experiments resumes an interrupted cell's folder), so a stopped
+panel goes on where it stopped and a slow configuration (the paper's 1000 iterations) can be
+completed later. Contact sheets (OUT/<size>/sheet-<config>.png: photos in rows, paintings in
+columns) and a comparison sheet (OUT/<size>/compare.png: pairs in rows, configurations in
+columns) are drawn from what is finished.
 
     python bench/quality.py --configs default paper                       # the whole 3x7 panel at 256 px
     python bench/quality.py --pairs 'tubingen~picasso*' 'tubingen~starry*'
@@ -34,12 +37,13 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import previous_defaults, scoring_config  # noqa: E402
@@ -47,6 +51,12 @@ from grain import dot_density, flat_band_energy, grid_pattern  # noqa: E402
 from measures import Box, structure, style_distance, texture_distance  # noqa: E402
 
 import nst  # noqa: E402
+from nst.engines import Engine, make_engine  # noqa: E402
+from nst.experiments import execute, grid, prepare  # noqa: E402
+from nst.experiments.sheet import Header, SheetSpec, render_sheet  # noqa: E402
+
+#: Beside each pair's experiment: the picture's measures (recomputed by --remeasure).
+MEASURES = "measures.json"
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IMAGES = SHARED / "images"
@@ -171,35 +181,52 @@ class CommonObjective:
         return {"content": losses.content, "style": losses.style, "tv": losses.tv, "total": losses.total}
 
 
-def run_cell(
-    config: nst.StyleConfig, photo: Path, painting: Path, out: Path, common: CommonObjective, extractors: dict
-) -> dict:
-    """Stylize one pair with one configuration, save the picture, measure it."""
+def run_pair(
+    config: nst.StyleConfig, photo: Path, painting: Path, folder: Path, engine: Engine, common: CommonObjective
+) -> dict | None:
+    """Paint one pair with one configuration as a one-cell experiment in ``folder`` (nst.experiments:
+    resumable, the picture written whole or not at all), then measure it into measures.json.
+    None when both were there already."""
+    plan = prepare(grid([photo], [painting], config), folder)
+    cpu_seconds = None
+    if plan.pending:
+        started = time.process_time()
+        execute(plan, engine=engine, render=False)
+        cpu_seconds = time.process_time() - started
+    elif (folder / MEASURES).is_file():
+        return None
     import torch
 
-    key = config.extractor_key()
-    if key not in extractors:
-        extractors[key] = nst.build_extractor(config)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    result = nst.transfer_style(photo, painting, config, extractor=extractors[key])
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-    nst.save_image(result.image, out.with_suffix(".png"))
-    picture = result.image
-    photo_image = Image.open(photo).convert("RGB")
-    painting_image = Image.open(painting).convert("RGB")
-    return {
-        "settings": config.to_dict(),
-        "seconds": seconds,
-        # On a shared machine the wall time depends on the neighbours; CPU time (all threads)
-        # is the work done, comparable between configurations run with the same thread count.
+    picture_path = folder / read_manifest(folder)["cells"][0]["image"]
+    picture = Image.open(picture_path).convert("RGB")
+    measures = {
         "cpu_seconds": cpu_seconds,
         "threads": torch.get_num_threads(),
-        "iterations": result.iterations,
-        "stop_reason": result.stop_reason,
-        "losses": result.losses.to_dict(),
         "common_objective": common(picture, photo, painting),
-        **measure(picture, photo_image, painting_image, SUBJECT_BOXES.get(photo.stem)),
-    }
+        **measure(picture, Image.open(photo).convert("RGB"), Image.open(painting).convert("RGB"),
+                  SUBJECT_BOXES.get(photo.stem)),
+    }  # fmt: skip
+    (folder / MEASURES).write_text(json.dumps(measures, indent=1))
+    return load_cell(folder)
+
+
+def read_manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def load_cell(folder: Path) -> dict | None:
+    """A finished pair's record: the experiment's cell (seconds, iterations, stop reason, losses,
+    settings) with its measures and the picture's path; None when it is not finished and measured."""
+    if not (folder / MEASURES).is_file() or not (folder / "manifest.json").is_file():
+        return None
+    cell = read_manifest(folder)["cells"][0]
+    if cell["status"] != "done":
+        return None
+    return {
+        "settings": cell["settings"], "seconds": cell["elapsed_seconds"], "iterations": cell["iterations"],
+        "stop_reason": cell["stop_reason"], "losses": cell["final_losses"], "picture": folder / cell["image"],
+        **json.loads((folder / MEASURES).read_text()),
+    }  # fmt: skip
 
 
 def measure(picture: Image.Image, photo: Image.Image, painting: Image.Image, subject: Box | None = None) -> dict:
@@ -218,9 +245,11 @@ def measure(picture: Image.Image, photo: Image.Image, painting: Image.Image, sub
 
 
 def load_cells(root: Path) -> dict[tuple[str, str], dict]:
+    """{(configuration, pair): cell} for every finished and measured pair under ``root``."""
     cells = {}
-    for path in root.glob("*/*.json"):
-        cells[(path.parent.name, path.stem)] = json.loads(path.read_text())
+    for folder in root.glob("*/*"):
+        if folder.is_dir() and (cell := load_cell(folder)) is not None:
+            cells[(folder.parent.name, folder.name)] = cell
     return cells
 
 
@@ -237,8 +266,7 @@ def _mean(cells: dict[str, dict], key: str, digits: int = 3) -> str:
 def _value(cell: dict, key: str) -> float | None:
     """A cell's measure; "style_both" is the mean of its style distance in the average- and the
     max-pooling network: a picture optimised through one network scores better in it than the eye
-    sees (docs/quality.md, "The grid, fourth session"), so configurations whose pooling differs
-    are compared on both."""
+    sees, so configurations whose pooling differs are compared on both."""
     if key == "style_both":
         return (cell["style_distance"] + cell["style_distance_max"]) / 2 if "style_distance_max" in cell else None
     return cell.get(key)
@@ -260,7 +288,7 @@ def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: 
         worst = min(mine, key=lambda p: mine[p]["structure"])
         lines.append(
             f"| {name} | {n} | {sum(c['seconds'] for c in mine.values()) / n:.1f} "
-            f"| {sum(c.get('cpu_seconds', 0) for c in mine.values()) / n:.1f} "
+            f"| {sum(c.get('cpu_seconds') or 0 for c in mine.values()) / n:.1f} "
             f"| {sum(c['structure'] for c in mine.values()) / n:.3f} "
             f"| {mine[worst]['structure']:.3f} ({worst}) | {_mean(mine, 'subject_structure')} "
             f"| {sum(c['style_distance'] for c in mine.values()) / n:.3f} "
@@ -284,70 +312,47 @@ def summary(cells: dict[tuple[str, str], dict], configs: list[str], pair_names: 
             dots_text = f"{dots:.1f}" if dots is not None else "-"
             subject = c.get("subject_structure")
             subject_text = f" ({subject:.3f})" if subject is not None else ""
-            row.append(f"{c['structure']:.3f}{subject_text} / {style} / {dots_text} / {c.get('cpu_seconds', 0):.0f}")
+            row.append(f"{c['structure']:.3f}{subject_text} / {style} / {dots_text} / {c.get('cpu_seconds') or 0:.0f}")
         if any(row):
             lines.append(f"| {pair} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
-def _thumb(path: Path, height: int) -> Image.Image:
-    image = Image.open(path).convert("RGB")
-    return image.resize(
-        (max(1, round(image.width * height / image.height)), height), Image.Resampling.LANCZOS
-    )
+def draw_sheets(root: Path, cells: dict, configs: list[str], pair_names: list[str], compare_pairs: list[str],
+                photos_by_pair: dict[str, Path]) -> None:
+    """OUT/<size>/sheet-<config>.png (photos in rows, paintings in columns) and compare.png (pairs
+    in rows, configurations in columns), drawn from the pairs that are finished."""
 
+    def picture(name: str, pair: str) -> Image.Image | None:
+        cell = cells.get((name, pair))
+        return Image.open(cell["picture"]).convert("RGB") if cell else None
 
-def sheet(
-    rows: list[list[tuple[Path | None, str]]], height: int, header: list[str] | None = None
-) -> Image.Image:
-    """A grid of pictures (None: an empty cell) with a caption under each, and column headers."""
-    width = round(height * 1.4)
-    caption, top = 14, 14 if header else 0
-    canvas = Image.new(
-        "RGB", (width * max(len(r) for r in rows), top + (height + caption) * len(rows)), "white"
-    )
-    draw = ImageDraw.Draw(canvas)
-    for col, text in enumerate(header or []):
-        draw.text((col * width + 2, 1), text[:28], fill="black")
-    for r, row in enumerate(rows):
-        for col, (path, text) in enumerate(row):
-            x, y = col * width, top + r * (height + caption)
-            if path is not None and path.is_file():
-                thumb = _thumb(path, height)
-                thumb = thumb.crop((0, 0, min(thumb.width, width - 2), height))
-                canvas.paste(thumb, (x, y))
-            draw.text((x + 2, y + height + 1), text[:30], fill="black")
-    return canvas
-
-
-def draw_sheets(
-    root: Path, cells: dict, configs: list[str], pair_names: list[str], compare_pairs: list[str],
-    photos_by_pair: dict[str, Path],
-) -> None:
     def label(name: str, pair: str) -> str:
         c = cells.get((name, pair))
-        both = _value(c, "style_both") if c else None
-        style = f"both {both:.2f}" if both is not None else f"sty {c['style_distance']:.2f}" if c else ""
-        return f"str {c['structure']:.2f} {style}" if c else "(not run)"
+        if c is None:
+            return "(not run)"
+        both = _value(c, "style_both")
+        return f"structure {c['structure']:.2f} style {both if both is not None else c['style_distance']:.2f}"
 
     photos = list(dict.fromkeys(p.split("~")[0] for p in pair_names))
     paintings = list(dict.fromkeys(p.split("~")[1] for p in pair_names))
     for name in configs:
-        if not any((name, p) in cells for p in pair_names):
-            continue
-        rows = [
-            [(root / name / f"{photo}~{art}.png", f"{photo[:10]} " + label(name, f"{photo}~{art}"))
-             for art in paintings] for photo in photos
-        ]  # fmt: skip
-        sheet(rows, 128, header=paintings).save(root / f"sheet-{name}.png")
-    if compare_pairs:
-        shown = [c for c in configs if any((c, p) in cells for p in compare_pairs)]
-        rows = [
-            [(photos_by_pair[pair], pair.split("~")[1][:20])]
-            + [(root / name / f"{pair}.png", label(name, pair)) for name in shown]
-            for pair in compare_pairs
-        ]
-        sheet(rows, 160, header=["photo", *shown]).save(root / "compare.png")
+        if any((name, p) in cells for p in pair_names):
+            render_sheet(SheetSpec(
+                title=name, columns=[Header(a) for a in paintings], rows=[Header(p) for p in photos],
+                cells=[[picture(name, f"{p}~{a}") for a in paintings] for p in photos],
+                notes=[[label(name, f"{p}~{a}") for a in paintings] for p in photos], cell_size=128,
+            )).save(root / f"sheet-{name}.png")  # fmt: skip
+    shown = [c for c in configs if any((c, p) in cells for p in compare_pairs)]
+    if compare_pairs and shown:
+        render_sheet(SheetSpec(
+            title="configurations compared", columns=[Header("photo")] + [Header(c) for c in shown],
+            rows=[Header(pair.split("~")[1]) for pair in compare_pairs],
+            cells=[[Image.open(photos_by_pair[pair]).convert("RGB")] + [picture(c, pair) for c in shown]
+                   for pair in compare_pairs],
+            notes=[[""] + [label(c, pair) for c in shown] for pair in compare_pairs], cell_size=160,
+        )).save(root / "compare.png")  # fmt: skip
+
 
 
 def main() -> int:
@@ -365,8 +370,8 @@ def main() -> int:
     parser.add_argument("--extra-photos", type=int, default=0, help="add this many BSDS500 photos")
     parser.add_argument("--out", default="runs/quality")
     parser.add_argument("--report-only", action="store_true", help="no new runs: tables and sheets")
-    parser.add_argument("--force", action="store_true", help="rerun cells that already have results")
-    parser.add_argument("--remeasure", action="store_true", help="recompute the picture measures of the chosen configurations' existing cells from their PNGs (no runs)")
+    parser.add_argument("--force", action="store_true", help="paint again the pairs that are finished")
+    parser.add_argument("--remeasure", action="store_true", help="recompute the measures of the finished pairs from their pictures (no runs)")
     parser.add_argument("--threads", type=int, help="torch threads (1 is fastest on a busy machine)")
     args = parser.parse_args()
     if args.threads:
@@ -383,27 +388,26 @@ def main() -> int:
     if args.remeasure:
         for pair in pair_names:
             photo, painting = (Image.open(p).convert("RGB") for p in panel[pair])
-            subject = SUBJECT_BOXES.get(panel[pair][0].stem)
-            for path in [root / name / f"{pair}.json" for name in chosen]:
-                if not path.is_file():
-                    continue
-                cell = json.loads(path.read_text())
-                cell.update(measure(Image.open(path.with_suffix(".png")).convert("RGB"), photo, painting, subject))
-                path.write_text(json.dumps(cell, indent=1))
+            for name in chosen:
+                path = root / name / pair / MEASURES
+                if (cell := load_cell(path.parent)) is not None:
+                    picture = Image.open(cell["picture"]).convert("RGB")
+                    updated = {**json.loads(path.read_text()),
+                               **measure(picture, photo, painting, SUBJECT_BOXES.get(panel[pair][0].stem))}
+                    path.write_text(json.dumps(updated, indent=1))
     elif not args.report_only:
         common = CommonObjective(args.size)
-        extractors: dict = {}
+        engine = make_engine("local", jobs=1)  # in this process, keeping each network it builds
         for pair in pair_names:  # pair-major: each pair's comparison is complete before the next
             for name, make in chosen.items():
-                out = root / name / f"{pair}.json"
-                if out.is_file() and not args.force:
-                    continue
-                out.parent.mkdir(parents=True, exist_ok=True)
-                cell = run_cell(make(args.size).with_changes(size=args.size), *panel[pair], out, common, extractors)
-                out.write_text(json.dumps(cell, indent=1))
-                print(f"{name:22s} {pair:34s} {cell['seconds']:6.1f} s ({cell['cpu_seconds']:.0f} CPU s)  structure {cell['structure']:.3f}  "
-                      f"style {cell['style_distance']:.3f}  texture {cell['texture_distance']:.3f}  "
-                      f"grid {_grid_max(cell):.2f}", flush=True)  # fmt: skip
+                folder = root / name / pair
+                if args.force and folder.is_dir():
+                    shutil.rmtree(folder)
+                cell = run_pair(make(args.size).with_changes(size=args.size), *panel[pair], folder, engine, common)
+                if cell is not None:
+                    print(f"{name:22s} {pair:34s} {cell['seconds']:6.1f} s ({cell['cpu_seconds'] or 0:.0f} CPU s)  "
+                          f"structure {cell['structure']:.3f}  style {cell['style_distance']:.3f}  "
+                          f"texture {cell['texture_distance']:.3f}  grid {_grid_max(cell):.2f}", flush=True)  # fmt: skip
     cells = load_cells(root)
     print(f"\n## {args.size} px\n")
     print(summary(cells, list(chosen), pair_names))
