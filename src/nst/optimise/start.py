@@ -47,8 +47,6 @@ def painted_start(config: StyleConfig, content: ImageSource, styles: list[ImageS
 
 
 def next_level_start(config: StyleConfig, previous: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """The previous level's picture resized to this level (with the photo's missing detail added when
-    ``config.level_detail``)."""
     """The start of a pyramid level: the last level's picture, upsampled (bicubic) to the size of
     ``content``, plus (with `StyleConfig.level_detail`) the photo's detail that the last level
     was too small to hold, so the level repaints the photo's fine edges instead of inventing them."""
