@@ -81,6 +81,7 @@ class StyleConfig:
     in its comment (docs/method.md, "Differences from the paper"); `StyleConfig.preset("paper")` is the paper's
     method."""
 
+    # --- What to paint: the size, the balance of photo and painting, the start, the colours, the regions.
     # None: a picture in about a minute on a CPU (`nst.optimise.schedule`), the paper's 512 px on a GPU.
     size: int | None = setting(
         None, "longest side of the output in px",
@@ -97,54 +98,12 @@ class StyleConfig:
         "beta, weight of the style loss: more paints more of the painting",
         group="basic", metavar="B",
     )
-    content_layers: tuple[str, ...] = setting(
-        PAPER_CONTENT_LAYERS,
-        "VGG layers whose features the output must match ('nst layers' lists them)",
-        metavar="L,..",
-    )
-    style_layers: tuple[str, ...] = setting(
-        PAPER_STYLE_LAYERS,
-        "VGG layers whose Gram matrices the output must match",
-        metavar="L,..",
-    )
-    style_layer_weights: tuple[float, ...] | None = setting(
-        None,
-        "one weight per style layer (see --stroke-weight)",
-        metavar="W,..", shown="all 1",
-    )
-    # Deviation: the style layers that act at every level (colour, strokes, texture) weigh this many times their w_l.
-    stroke_weight: float = setting(
-        3.0,
-        "multiplies the weights of the style layers that are not final-only",
-        metavar="X",
-    )
-    # Deviation: a little total variation takes away the pixel-scale speckle of flat regions (docs/method.md); 0: the paper's.
-    tv_weight: float = setting(
-        0.01,
-        "total-variation smoothing against pixel-scale speckle",
-        metavar="W",
-    )
-    # Deviation: the outline term (Li et al. 2017) holds the photo's outlines, measured on the quality panel (docs/method.md).
-    laplacian_weight: float = setting(
-        0.02,
-        "weight of the Laplacian term that keeps the photo's outlines in place",
-        metavar="W",
-    )
-    # Deviation: VGG's max pooling; the paper's average pooling lets conv5_1 paint a lattice of dots on flat areas.
-    pooling: str = setting(
-        "max",
-        "VGG pooling: max is VGG's own; avg (the paper's) paints dots on flat areas",
-        choices=POOLINGS,
-    )
-    optimizer: str = setting("lbfgs", "L-BFGS (the paper's) or Adam (see --lr)", choices=OPTIMIZERS)
     # Upper bound at each level; the loop stops earlier on convergence (`tolerance`).
     iterations: int = setting(
         1000,
         "most iterations at each size; each stops earlier when converged",
         group="basic", metavar="N",
     )
-    # Adam's step size, in [0, 1] pixel units; L-BFGS ignores it.
-    lr: float = setting(0.02, "Adam's step size, in [0,1] pixel units", metavar="X")
     # Deviation: the photo, not noise: the same kind of optimum in far fewer iterations, deterministic.
     init: str = setting(
         "content",
@@ -152,18 +111,38 @@ class StyleConfig:
         group="basic", metavar="content|noise|instant|model:NAME|PATH",
     )
     seed: int = setting(0, "random seed (of --init noise)", group="basic", metavar="N")
-    # Converged when the loss fell by less than this fraction over the last `PATIENCE` iterations.
-    tolerance: float = setting(
-        1e-3,
-        f"converged when the loss fell less than this fraction in {PATIENCE} iterations; 0: never",
-        metavar="X",
+    # The painting at `style_size` px, else `style_scale` times the output's side: smaller paints finer strokes.
+    style_scale: float = setting(
+        1.0,
+        "the painting's size relative to the output: smaller paints finer strokes",
+        group="basic", metavar="F",
     )
-    # "vgg19-caffe" (embedded original weights), "vgg19-torchvision" or a weights file.
-    weights: str = setting(
-        "vgg19-caffe",
-        "VGG-19 weights: vgg19-caffe (built in), vgg19-torchvision (downloaded once) or a file",
-        metavar="NAME|PATH",
+    style_size: int | None = setting(
+        None,
+        "the painting's longest side in px (instead of --style-scale)",
+        metavar="N", shown="from --style-scale",
     )
+    # One weight per painting when several are given (normalised to sum 1); None: equal.
+    style_blend: tuple[float, ...] | None = setting(
+        None,
+        "weights of several paintings, e.g. 0.7,0.3",
+        group="basic", metavar="W,..", shown="equal",
+    )
+    # Keep the photo's colours (Gatys et al. 2016): luminance only, or the painting recoloured first.
+    preserve_color: str = setting(
+        "none",
+        "keep the photo's colours: paint luminance only, or give the painting the photo's colours first",
+        group="basic", choices=PRESERVE_COLOR_MODES,
+    )
+    # Spatial control (Gatys et al. 2017): coloured regions of a mask take the 1st, 2nd, ... painting; black keeps the photo.
+    mask: str | None = setting(
+        None,
+        "spatial control: white, red, green, blue, yellow, cyan, magenta parts take the 1st, 2nd, ... "
+        "painting; black keeps the photo",
+        metavar="MASK.png", shown="",
+    )
+
+    # --- The pyramid's schedule: the picture is painted small first, so the layout settles where it is cheap.
     # Deviation: coarse to fine (Gatys et al. 2017) from about 128 px lays out large structures better and faster.
     scales: int | None = setting(
         None,
@@ -180,17 +159,6 @@ class StyleConfig:
         None,
         "iterations at each level, coarsest first; needs --scales",
         metavar="N,..", shown=f"auto: {', '.join(map(str, AUTO_SCALE_ITERATIONS))}, then {AUTO_LATER_ITERATIONS}",
-    )
-    # The painting at `style_size` px, else `style_scale` times the output's side: smaller paints finer strokes.
-    style_scale: float = setting(
-        1.0,
-        "the painting's size relative to the output: smaller paints finer strokes",
-        group="basic", metavar="F",
-    )
-    style_size: int | None = setting(
-        None,
-        "the painting's longest side in px (instead of --style-scale)",
-        metavar="N", shown="from --style-scale",
     )
     # Deviation: the painting at the final size at every level, so coarse levels match strokes, not objects.
     coarse_style: str = setting(
@@ -215,6 +183,30 @@ class StyleConfig:
         True,
         "start each level with the photo's detail the smaller level could not hold",
     )
+
+    # --- What of the painting is matched: which of its statistics, and how strongly.
+    style_layers: tuple[str, ...] = setting(
+        PAPER_STYLE_LAYERS,
+        "VGG layers whose Gram matrices the output must match",
+        metavar="L,..",
+    )
+    style_layer_weights: tuple[float, ...] | None = setting(
+        None,
+        "one weight per style layer (see --stroke-weight)",
+        metavar="W,..", shown="all 1",
+    )
+    # Deviation: the style layers that act at every level (colour, strokes, texture) weigh this many times their w_l.
+    stroke_weight: float = setting(
+        3.0,
+        "multiplies the weights of the style layers that are not final-only",
+        metavar="X",
+    )
+    # Deviation: VGG's max pooling; the paper's average pooling lets conv5_1 paint a lattice of dots on flat areas.
+    pooling: str = setting(
+        "max",
+        "VGG pooling: max is VGG's own; avg (the paper's) paints dots on flat areas",
+        choices=POOLINGS,
+    )
     # Deviation: the painting's focal points (a portrait's eyes) are left out of its deep Gram matrices.
     salient_quantile: float | tuple[float, ...] = setting(
         (0.9, 0.8),
@@ -222,30 +214,47 @@ class StyleConfig:
         f"style at {' and '.join(SALIENT_LAYERS)}: one for both, or one each; 1 keeps all",
         metavar="Q[,Q]",
     )
+    # Deviation: a little total variation takes away the pixel-scale speckle of flat regions (docs/method.md); 0: the paper's.
+    tv_weight: float = setting(
+        0.01,
+        "total-variation smoothing against pixel-scale speckle",
+        metavar="W",
+    )
+
+    # --- What of the photo is kept, beyond the paper's conv4_2 match: its outlines, and its subject more than its backdrop.
+    content_layers: tuple[str, ...] = setting(
+        PAPER_CONTENT_LAYERS,
+        "VGG layers whose features the output must match ('nst layers' lists them)",
+        metavar="L,..",
+    )
+    # Deviation: the outline term (Li et al. 2017) holds the photo's outlines, measured on the quality panel (docs/method.md).
+    laplacian_weight: float = setting(
+        0.02,
+        "weight of the Laplacian term that keeps the photo's outlines in place",
+        metavar="W",
+    )
     # Deviation: the photo's subject (strong SUBJECT_LAYER response) weighs more in the content loss.
     subject_weight: float = setting(
         10.0,
         "the content loss weighs the photo's subject (its most salient positions) up to X times the rest",
         metavar="X",
     )
-    # One weight per painting when several are given (normalised to sum 1); None: equal.
-    style_blend: tuple[float, ...] | None = setting(
-        None,
-        "weights of several paintings, e.g. 0.7,0.3",
-        group="basic", metavar="W,..", shown="equal",
+
+    # --- How the optimiser runs.
+    optimizer: str = setting("lbfgs", "L-BFGS (the paper's) or Adam (see --lr)", choices=OPTIMIZERS)
+    # Adam's step size, in [0, 1] pixel units; L-BFGS ignores it.
+    lr: float = setting(0.02, "Adam's step size, in [0,1] pixel units", metavar="X")
+    # Converged when the loss fell by less than this fraction over the last `PATIENCE` iterations.
+    tolerance: float = setting(
+        1e-3,
+        f"converged when the loss fell less than this fraction in {PATIENCE} iterations; 0: never",
+        metavar="X",
     )
-    # Keep the photo's colours (Gatys et al. 2016): luminance only, or the painting recoloured first.
-    preserve_color: str = setting(
-        "none",
-        "keep the photo's colours: paint luminance only, or give the painting the photo's colours first",
-        group="basic", choices=PRESERVE_COLOR_MODES,
-    )
-    # Spatial control (Gatys et al. 2017): coloured regions of a mask take the 1st, 2nd, ... painting; black keeps the photo.
-    mask: str | None = setting(
-        None,
-        "spatial control: white, red, green, blue, yellow, cyan, magenta parts take the 1st, 2nd, ... "
-        "painting; black keeps the photo",
-        metavar="MASK.png", shown="",
+    # "vgg19-caffe" (embedded original weights), "vgg19-torchvision" or a weights file.
+    weights: str = setting(
+        "vgg19-caffe",
+        "VGG-19 weights: vgg19-caffe (built in), vgg19-torchvision (downloaded once) or a file",
+        metavar="NAME|PATH",
     )
     # Levels above this side are optimised in tiles (bounded memory); None: above 2048 px, 1024 px tiles.
     tile_size: int | None = setting(
