@@ -26,7 +26,7 @@ columns) are drawn from what is finished.
     python bench/quality.py --configs default paper                       # the whole 3x7 panel at 256 px
     python bench/quality.py --pairs 'tubingen~picasso*' 'tubingen~starry*'
     python bench/quality.py --extra-photos 8 --configs default             # + 8 BSDS500 photos
-    python bench/quality.py --configs default --set tv_weight=0 level_detail=false
+    python bench/quality.py --configs default --set tv_weight=0 subject_weight=1
     python bench/quality.py --configs default --ablate                     # each mechanism left out
     python bench/quality.py --report-only                                  # tables and sheets only
     python bench/quality.py --remeasure                                    # add newer measures to old cells
@@ -102,7 +102,6 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "final-style-size": {"coarse_style": "level"},
     "content-boost": {"coarse_content_boost": 1.0},
     "conv5_1-final-only": {"final_only_style_layers": ()},
-    "level-detail": {"level_detail": False},
     "salient-cut": {"salient_quantile": 1.0},
     "subject-weight": {"subject_weight": 1.0},
 }
@@ -363,7 +362,7 @@ def main() -> int:
     parser.add_argument("--configs", nargs="*", default=["default", "paper"], choices=list(CONFIGS),
                         help="named configurations to run (default: default paper)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="settings",
-                        help="also run the defaults with these settings (e.g. tv_weight=0 level_detail=false)")
+                        help="also run the defaults with these settings (e.g. tv_weight=0 subject_weight=1)")
     parser.add_argument("--ablate", action="store_true",
                         help="also run the defaults without each of their mechanisms in turn (ABLATIONS)")
     parser.add_argument("--pairs", nargs="+", help="glob patterns on 'photo~painting' names")

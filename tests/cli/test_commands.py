@@ -76,7 +76,6 @@ def test_option_types_follow_the_annotations():
     assert _config("--salient-quantile", "1,0.8").salient_quantile == (1.0, 0.8)
     assert _config("--style-blend", "1,3").style_blend == (1.0, 3.0)
     assert _config("--salient-quantile", "0.7").salient_quantile == 0.7
-    assert _config("--no-level-detail").level_detail is False
     with pytest.raises(cli.UsageError, match="--style-layers needs a comma-separated list"):
         _config("--style-layers", "")
     with pytest.raises(cli.UsageError, match="argument --scales: not an integer: 'many'"):
@@ -154,11 +153,10 @@ def test_cli_flags_for_the_pyramid_settings_override_a_preset():
         return cli.config_from_args(args)
 
     default = config()
-    assert default.level_detail and default.final_only_style_layers == ("conv5_1",)
-    assert config("--no-level-detail").level_detail is False
+    assert default.final_only_style_layers == ("conv5_1",)
     assert config("--final-only-style-layers", "none").final_only_style_layers == ()
     assert default.salient_quantile == (0.9, 0.8) and config("--salient-quantile", "0.8").salient_quantile == 0.8
     assert config("--salient-quantile", "0.9,0.8").salient_quantile == (0.9, 0.8)
-    paper = config("--preset", "paper", "--level-detail", "--final-only-style-layers", "conv4_1,conv5_1")
-    assert paper.level_detail and paper.final_only_style_layers == ("conv4_1", "conv5_1")
+    paper = config("--preset", "paper", "--final-only-style-layers", "conv4_1,conv5_1")
+    assert paper.final_only_style_layers == ("conv4_1", "conv5_1")
     assert paper.style_layer_weights is None and paper.scales == 1  # the rest is the paper's

@@ -372,22 +372,25 @@ def test_a_checkpoint_with_a_retired_setting_resumes_only_at_the_value_nst_still
     assert "style_loss ('wasserstein'" in describe_mismatch(
         {"settings": {**current["settings"], "style_loss": "wasserstein"}}, current)
     assert nst.StyleConfig.from_dict({"padding": "zeros"}) == nst.StyleConfig()
-    with pytest.raises(InputError, match="unknown setting.*padding"):
+    with pytest.raises(InputError, match="no longer has: padding='reflect' .nst now paints as padding='zeros'"):
         nst.StyleConfig.from_dict({"padding": "reflect"})
 
 
-def test_a_checkpoint_from_before_issue_12_does_not_resume_with_the_new_defaults():
+def test_a_checkpoint_from_before_the_settings_existed_does_not_resume_with_the_new_defaults():
     from nst.optimise.checkpoint import describe_mismatch
 
     new = {"settings": nst.StyleConfig().to_dict()}
-    # Written before the settings existed: it ran without a stroke weight or level detail.
+    # Written before the settings existed: it ran without a stroke weight.
     keys = (
-        "stroke_weight", "final_only_style_layers", "level_detail", "coarse_style", "coarse_content_boost",
+        "stroke_weight", "final_only_style_layers", "coarse_style", "coarse_content_boost",
         "laplacian_weight", "subject_weight",
     )  # fmt: skip
     old = {"settings": {k: v for k, v in new["settings"].items() if k not in keys}}
     mismatch = describe_mismatch(old, new)
-    assert mismatch and "stroke_weight (1.0 -> 3.0)" in mismatch and "level_detail" in mismatch
+    assert mismatch and "stroke_weight (1.0 -> 3.0)" in mismatch
+    # A checkpoint of a run with level detail (retired) does not resume; one without it does.
+    assert "level_detail (True -> False)" in describe_mismatch({"settings": {**new["settings"], "level_detail": True}}, new)
+    assert describe_mismatch({"settings": {**new["settings"], "level_detail": False}}, new) is None
     assert f"laplacian_weight (0.0 -> {nst.StyleConfig().laplacian_weight!r})" in mismatch
     assert f"subject_weight (1.0 -> {nst.StyleConfig().subject_weight!r})" in mismatch
     paper = {"settings": nst.StyleConfig.preset("paper").to_dict()}

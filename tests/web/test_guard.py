@@ -30,7 +30,7 @@ from tests.web.helpers import (  # noqa: E402
         ({"size": 32, "style_layers": None}, "style_layers must be a list of strings, got None"),
         ({"size": 32, "content_layers": "conv4_2"}, "content_layers must be a list of strings"),
         ({"size": "32"}, "size must be an integer or null, got '32'"),
-        ({"size": 32, "level_detail": "yes"}, "level_detail must be true or false"),
+        ({"size": 32, "tv_weight": "lots"}, "tv_weight must be a number"),
         ({"size": 32, "style_layers": ["conv1_1"] * 500}, "style_layers names conv1_1 more than once"),
         ({"size": 32, "style_blend": [1, 2]}, "style_blend has 2 weight(s) for 1 painting(s)"),
         # A tiled level runs its iterations once per tile: 1024 px in 64 px tiles is 441 tiles.
@@ -101,6 +101,9 @@ def test_a_jobs_own_settings_can_be_sent_back(idle_client):
     assert (first["settings"]["mask"], first["settings"]["weights"]) == (None, "vgg19-caffe")
     again = submit(idle_client, first["settings"])
     assert again["settings"] == first["settings"]
+    # A job of an older nst, with a setting since retired, is painted as nst paints now.
+    older = submit(idle_client, {**first["settings"], "level_detail": True, "padding": "zeros"})
+    assert older["settings"] == first["settings"]
 
 
 def test_a_request_takes_no_fields_beyond_its_schema(idle_client, with_models, tmp_path):

@@ -124,7 +124,7 @@ def _command(args: argparse.Namespace) -> str:
         option = f"--{name.replace('_', '-')}"
         if value is None:
             continue
-        if isinstance(value, bool):  # --level-detail / --no-level-detail
+        if isinstance(value, bool):  # --flag / --no-flag
             words.append(option if value else f"--no-{option[2:]}")
             continue
         shown = (",".join(str(v) for v in value) or "none") if isinstance(value, tuple) else str(value)

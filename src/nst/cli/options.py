@@ -183,7 +183,7 @@ def engine_device(args: argparse.Namespace) -> str:
 
 def given_options(argv: Sequence[str]) -> set[str]:
     """Destinations of the long options present in ``argv`` (``--style-weight 5`` -> style_weight,
-    ``--no-level-detail`` -> level_detail)."""
+    ``--no-palette`` -> palette)."""
     names = {a[2:].split("=", 1)[0].replace("-", "_") for a in argv if a.startswith("--")}
     return names | {n[3:] for n in names if n.startswith("no_")}
 

@@ -137,8 +137,8 @@ def run_identity(
     return identity
 
 
-#: Settings whose default is not what a run did before the setting existed (issue 12 changed
-#: them): a checkpoint without them ran with these values.
+#: Settings whose default is not what a run did before the setting existed (0.2.0 changed them),
+#: and level detail (on from 0.2.0 until it was retired): a checkpoint without them ran with these values.
 BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {
     "coarse_style": "level", "coarse_content_boost": 1.0, "stroke_weight": 1.0,
     "final_only_style_layers": [], "level_detail": False, "laplacian_weight": 0.0, "salient_quantile": 1.0,

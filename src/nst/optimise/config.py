@@ -66,7 +66,7 @@ SALIENT_LAYERS: tuple[str, ...] = ("conv4_1", "conv5_1")
 RETIRED_SETTINGS: dict[str, Any] = {
     "style_loss": "gram", "padding": "zeros", "content_layer_weights": None, "laplacian_size": LAPLACIAN_SIZE,
     "patience": PATIENCE, "history_size": LBFGS_HISTORY, "salient_layers": list(SALIENT_LAYERS),
-    "subject_layer": SUBJECT_LAYER,
+    "subject_layer": SUBJECT_LAYER, "level_detail": False,
 }  # fmt: skip
 
 
@@ -177,11 +177,6 @@ class StyleConfig:
         ("conv5_1",),
         "style layers used at the final level only",
         metavar="L,..|none", empty="none",
-    )
-    # Deviation: each level starts with the photo's detail the smaller level could not hold.
-    level_detail: bool = setting(
-        True,
-        "start each level with the photo's detail the smaller level could not hold",
     )
 
     # --- What of the painting is matched: which of its statistics, and how strongly.
@@ -399,6 +394,12 @@ class StyleConfig:
         """Inverse of `to_dict`; unknown keys are an error, not silently dropped (retired ones at
         the value nst still paints are read as today's: `RETIRED_SETTINGS`)."""
         data = without_retired(data)
+        retired = sorted(k for k in data if k in RETIRED_SETTINGS)
+        if retired:
+            raise InputError(
+                "setting(s) nst no longer has: "
+                + ", ".join(f"{k}={data[k]!r} (nst now paints as {k}={RETIRED_SETTINGS[k]!r})" for k in retired)
+            )
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:

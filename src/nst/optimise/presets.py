@@ -12,7 +12,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {
         "scales": 1, "iterations": 1000, "tv_weight": 0.0, "laplacian_weight": 0.0, "content_weight": 1.0, "style_weight": 1e4,
         "style_layer_weights": None, "stroke_weight": 1.0, "final_only_style_layers": (), "pooling": "avg",
-        "coarse_style": "level", "coarse_content_boost": 1.0, "level_detail": False, "salient_quantile": 1.0,
+        "coarse_style": "level", "coarse_content_boost": 1.0, "salient_quantile": 1.0,
         "subject_weight": 1.0,
     },  # fmt: skip
     # A quick look: the automatic pyramid with at most 30 iterations per level.

@@ -48,13 +48,9 @@ def painted_start(config: StyleConfig, content: ImageSource, styles: list[ImageS
 
 def next_level_start(config: StyleConfig, previous: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """The start of a pyramid level: the last level's picture, upsampled (bicubic) to the size of
-    ``content``, plus (with `StyleConfig.level_detail`) the photo's detail that the last level
-    was too small to hold, so the level repaints the photo's fine edges instead of inventing them."""
+    ``content``."""
     def resize(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
         smaller = size[0] < x.shape[-2]  # antialiasing only when shrinking (it changes the kernel)
         return torch.nn.functional.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=smaller)
 
-    start = resize(previous, content.shape[-2:])
-    if config.level_detail:
-        start = start + content - resize(resize(content, previous.shape[-2:]), content.shape[-2:])
-    return start.clamp(0, 1)
+    return resize(previous, content.shape[-2:]).clamp(0, 1)

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nst
+from nst.optimise.config import RETIRED_SETTINGS
 from nst.optimise.presets import PRESETS
 
 if typing.TYPE_CHECKING:
@@ -61,7 +62,7 @@ CLIENT_SETTINGS = frozenset({
     "init", "content_weight", "style_weight", "stroke_weight", "tv_weight", "laplacian_weight",
     "subject_weight", "coarse_content_boost", "content_layers", "style_layers",
     "style_layer_weights", "final_only_style_layers", "salient_quantile", "pooling", "coarse_style",
-    "level_detail", "scales", "scale_ratio", "scale_iterations", "style_scale", "style_size",
+    "scales", "scale_ratio", "scale_iterations", "style_scale", "style_size",
     "style_blend", "preserve_color", "tile_size",
 })  # fmt: skip
 #: Fields on the list whose values are restricted further: any other value would name a file
@@ -84,6 +85,8 @@ def resolve_settings(
         raise nst.InputError(f"unknown preset {_short(preset)} (presets: {', '.join(PRESETS)})")
     base = nst.StyleConfig.preset(preset) if preset else nst.StyleConfig()
     base_values = base.to_dict()
+    # A job of an older nst sent back (Re-run): settings nst no longer has are painted as nst paints now.
+    overrides = {name: value for name, value in overrides.items() if name not in RETIRED_SETTINGS}
     hints = _setting_types()
     unknown = sorted(name for name in overrides if name not in hints)
     if unknown:
