@@ -10,7 +10,7 @@ import nst
 from nst import color, losses
 from nst.errors import InputError
 from nst.models.torch_model import StyleModel
-from nst.optimise.config import PATIENCE
+from nst.optimise.fixed import PATIENCE
 from tests.models.helpers import make_tiny_model, picture
 from tests.optimise.helpers import SHALLOW
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from nst.errors import InputError
-from nst.optimise.config import LAPLACIAN_SIZE, SUBJECT_LAYER, StyleConfig, setting
+from nst.optimise.config import StyleConfig, setting
+from nst.optimise.fixed import LAPLACIAN_SIZE, SUBJECT_LAYER
 
 _STYLE = StyleConfig()
 

@@ -25,7 +25,8 @@ from PIL import Image
 
 from nst.atomic import save_torch_atomically
 from nst.errors import InputError
-from nst.optimise.config import StyleConfig, without_retired
+from nst.optimise.config import StyleConfig
+from nst.optimise.fixed import without_retired
 
 #: Bumped whenever the layout changes; an older checkpoint is refused with a clear message.
 FORMAT = "nst-checkpoint"

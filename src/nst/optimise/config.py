@@ -24,6 +24,7 @@ from nst.optimise.checks import (
     check_size,
     validate,
 )
+from nst.optimise.fixed import LAPLACIAN_SIZE, PATIENCE, SALIENT_LAYERS, SUBJECT_LAYER, refuse_retired
 from nst.optimise.presets import PRESETS
 from nst.optimise.schedule import (
     AUTO_COARSEST_SIZE,
@@ -43,37 +44,6 @@ from nst.vgg.layers import POOLINGS
 PAPER_CONTENT_LAYERS: tuple[str, ...] = ("conv4_2",)
 #: The paper's style layers (Fig. 2: "conv1_1, conv2_1, conv3_1, conv4_1 and conv5_1").
 PAPER_STYLE_LAYERS: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
-
-#: The loop has converged when the loss fell by less than `StyleConfig.tolerance` over this many
-#: iterations: long enough to ride out L-BFGS's uneven steps.
-PATIENCE = 20
-#: L-BFGS memory: past steps that shape the next (torch's default is 100; most Gatys
-#: implementations use 50, with the same pictures at a lower memory).
-LBFGS_HISTORY = 50
-#: The outline term compares the pictures' Laplacians averaged down to about this many px on the
-#: longest side: the photo's large outlines, not its texture.
-LAPLACIAN_SIZE = 64
-#: The layer whose response strength marks the photo's subject (`StyleConfig.subject_weight`):
-#: conv5_1 sees objects whole.
-SUBJECT_LAYER = "conv5_1"
-#: The style layers from which the painting's strongest positions (a portrait's eyes) are left
-#: out (`StyleConfig.salient_quantile`): the ones that see objects, not strokes.
-SALIENT_LAYERS: tuple[str, ...] = ("conv4_1", "conv5_1")
-
-
-#: Settings nst no longer has, each with the one value under which it still paints the same: a
-#: saved run (a checkpoint, a manifest, a PNG's settings) holding that value reads as today's.
-RETIRED_SETTINGS: dict[str, Any] = {
-    "style_loss": "gram", "padding": "zeros", "content_layer_weights": None, "laplacian_size": LAPLACIAN_SIZE,
-    "patience": PATIENCE, "history_size": LBFGS_HISTORY, "salient_layers": list(SALIENT_LAYERS),
-    "subject_layer": SUBJECT_LAYER, "level_detail": False,
-}  # fmt: skip
-
-
-def without_retired(settings: dict[str, Any]) -> dict[str, Any]:
-    """``settings`` less the retired ones at the value nst still paints (`RETIRED_SETTINGS`)."""
-    return {k: v for k, v in settings.items() if k not in RETIRED_SETTINGS or RETIRED_SETTINGS[k] != v}
-
 
 @dataclass(frozen=True)
 class StyleConfig:
@@ -393,13 +363,7 @@ class StyleConfig:
     def from_dict(cls, data: dict[str, Any]) -> StyleConfig:
         """Inverse of `to_dict`; unknown keys are an error, not silently dropped (retired ones at
         the value nst still paints are read as today's: `RETIRED_SETTINGS`)."""
-        data = without_retired(data)
-        retired = sorted(k for k in data if k in RETIRED_SETTINGS)
-        if retired:
-            raise InputError(
-                "setting(s) nst no longer has: "
-                + ", ".join(f"{k}={data[k]!r} (nst now paints as {k}={RETIRED_SETTINGS[k]!r})" for k in retired)
-            )
+        data = refuse_retired(data)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:

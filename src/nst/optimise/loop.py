@@ -18,7 +18,8 @@ import torch
 from nst.errors import InputError
 from nst.image import scaled_size
 from nst.optimise import masks, tiling
-from nst.optimise.config import LBFGS_HISTORY, PATIENCE, StyleConfig
+from nst.optimise.config import StyleConfig
+from nst.optimise.fixed import LBFGS_HISTORY, PATIENCE
 from nst.optimise.objective import LossBreakdown, Objective, compute_style_grams
 from nst.optimise.run_state import Callback, Checkpointer, Outcome, Progress, RunState, initial_lr
 from nst.vgg.features import VGG19Features

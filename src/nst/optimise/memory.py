@@ -20,7 +20,8 @@ import os
 from pathlib import Path
 
 from nst.errors import ResourceError
-from nst.optimise.config import LBFGS_HISTORY, StyleConfig
+from nst.optimise.config import StyleConfig
+from nst.optimise.fixed import LBFGS_HISTORY
 
 _BLOCK_CHANNELS = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}
 _FLOAT = 4

@@ -14,7 +14,8 @@ import torch
 
 from nst import losses
 from nst.optimise import masks
-from nst.optimise.config import SUBJECT_LAYER, StyleConfig
+from nst.optimise.config import StyleConfig
+from nst.optimise.fixed import SUBJECT_LAYER
 from nst.vgg.features import VGG19Features
 
 

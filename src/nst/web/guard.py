@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nst
-from nst.optimise.config import RETIRED_SETTINGS
+from nst.optimise.fixed import RETIRED_SETTINGS
 from nst.optimise.presets import PRESETS
 
 if typing.TYPE_CHECKING:
