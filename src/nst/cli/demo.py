@@ -35,7 +35,7 @@ DESCRIPTION = (
     "Paint matplotlib's sample photo (a portrait of Grace Hopper) with a bundled style model "
     f"({DEMO_MODEL}, or --model NAME) at {DEMO_INSTANT_SIZE} px in seconds, into painted.png; no files "
     "needed. With --optimise, the optimisation paints it instead in a style painted here, saved beside "
-    f"it as painted-style.png ({DEFAULT_SIZE_CPU} px on a CPU, about a minute). Then try 'nst stylize' on your own photos."
+    f"it as painted-style.png ({DEFAULT_SIZE_CPU} px on a CPU, about 90 s). Then try 'nst stylize' on your own photos."
 )
 
 
@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="painted.png", help="output file (default: painted.png)")
     p.add_argument("--model", metavar="NAME", help=f"the bundled style model (default: {DEMO_MODEL}; see 'nst models')")
     p.add_argument("--optimise", action="store_true",
-                   help=f"run the optimisation instead (a style painted here, {DEFAULT_SIZE_CPU} px on a CPU, about a minute)")
+                   help=f"run the optimisation instead (a style painted here, {DEFAULT_SIZE_CPU} px on a CPU, about 90 s)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.add_argument("--save-every", type=number(int), default=0, metavar="N", help=argparse.SUPPRESS)
     p.add_argument("--report", metavar="PATH", help="write a JSON report (as for stylize)")
