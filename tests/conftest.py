@@ -56,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The in-memory folder goes when every test passed, and stays for a look when one failed."""
+    """The in-memory folder goes when every test passed or it holds no file; else it stays for a look."""
     folder = session.config.stash.get(_MEMORY_BASETEMP, None)
     if folder is not None and (exitstatus == pytest.ExitCode.OK or not any(p.is_file() for p in folder.rglob("*"))):
         shutil.rmtree(folder, ignore_errors=True)
