@@ -53,6 +53,7 @@ from measures import Box, structure, style_distance, texture_distance  # noqa: E
 import nst  # noqa: E402
 from nst.engines import Engine, make_engine  # noqa: E402
 from nst.experiments import execute, grid, prepare  # noqa: E402
+from nst.experiments.manifest import image_name  # noqa: E402
 from nst.experiments.sheet import Header, SheetSpec, render_sheet  # noqa: E402
 
 #: Beside each pair's experiment: the picture's measures (recomputed by --remeasure).
@@ -196,8 +197,7 @@ def run_pair(
         return None
     import torch
 
-    picture_path = folder / read_manifest(folder)["cells"][0]["image"]
-    picture = Image.open(picture_path).convert("RGB")
+    picture = Image.open(folder / image_name(plan.experiment.cells[0])).convert("RGB")
     measures = {
         "cpu_seconds": cpu_seconds,
         "threads": torch.get_num_threads(),
@@ -351,7 +351,6 @@ def draw_sheets(root: Path, cells: dict, configs: list[str], pair_names: list[st
                    for pair in compare_pairs],
             notes=[[""] + [label(c, pair) for c in shown] for pair in compare_pairs], cell_size=160,
         )).save(root / "compare.png")  # fmt: skip
-
 
 
 def main() -> int:

@@ -187,7 +187,7 @@ def test_a_level_starts_from_the_last_levels_picture_enlarged():
     content = torch.rand(1, 3, 32, 40, generator=gen) * 0.8 + 0.1
     # The last level painted nothing: its picture is the photo at its size.
     previous = torch.nn.functional.interpolate(content, size=(16, 20), mode="bicubic", antialias=True)
-    start = next_level_start(nst.StyleConfig(), previous, content)
+    start = next_level_start(previous, content)
     assert start.shape == content.shape
     assert (start - content).abs().mean() > 0.05  # the photo's fine detail is not added back
     bilinear = torch.nn.functional.interpolate(previous, size=(32, 40), mode="bilinear")

@@ -46,7 +46,7 @@ def painted_start(config: StyleConfig, content: ImageSource, styles: list[ImageS
     return StyleModel.load(name, device).paint_tensor(photo)
 
 
-def next_level_start(config: StyleConfig, previous: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+def next_level_start(previous: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """The start of a pyramid level: the last level's picture, upsampled (bicubic) to the size of
     ``content``."""
     def resize(x: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:

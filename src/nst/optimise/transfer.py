@@ -218,7 +218,7 @@ def transfer_style(
                 else:
                     previous = outcome.image if outcome is not None else run.best_image
                     assert previous is not None
-                    start = starts.next_level_start(config, previous, target_content)
+                    start = starts.next_level_start(previous, target_content)
                 run.begin_scale(index, start, initial_lr(config))
             elif run.image is not None and run.image.shape[-2:] != target_content.shape[-2:]:
                 raise InputError("the checkpoint's image does not have this run's size; start again")
