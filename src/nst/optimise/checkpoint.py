@@ -26,7 +26,7 @@ from PIL import Image
 from nst.atomic import save_torch_atomically
 from nst.errors import InputError
 from nst.optimise.config import StyleConfig
-from nst.optimise.fixed import without_retired
+from nst.optimise.fixed import RETIRED_SETTINGS, without_retired
 
 #: Bumped whenever the layout changes; an older checkpoint is refused with a clear message.
 FORMAT = "nst-checkpoint"
@@ -138,11 +138,11 @@ def run_identity(
     return identity
 
 
-#: Settings whose default is not what a run did before the setting existed (0.2.0 changed them),
-#: and level detail (on from 0.2.0 until it was retired): a checkpoint without them ran with these values.
+#: Settings whose default is not what a run did before the setting existed (0.2.0 changed them):
+#: a checkpoint without them ran with these values.
 BEFORE_THE_SETTING_EXISTED: dict[str, Any] = {
     "coarse_style": "level", "coarse_content_boost": 1.0, "stroke_weight": 1.0,
-    "final_only_style_layers": [], "level_detail": False, "laplacian_weight": 0.0, "salient_quantile": 1.0,
+    "final_only_style_layers": [], "laplacian_weight": 0.0, "salient_quantile": 1.0,
     "subject_weight": 1.0,
 }  # fmt: skip
 
@@ -151,8 +151,9 @@ def describe_mismatch(saved: Mapping[str, Any], current: Mapping[str, Any]) -> s
     """None when ``current`` may resume ``saved``; else a short account of what differs."""
     differences: list[str] = []
     # A setting added since the checkpoint was written ran as if at its default then: today's
-    # default, or for settings whose default changed, the value that was the behaviour before.
-    defaults = {**StyleConfig().to_dict(), **BEFORE_THE_SETTING_EXISTED}
+    # default, or for settings whose default changed, the value that was the behaviour before; a
+    # retired setting, the one value nst still paints.
+    defaults = {**RETIRED_SETTINGS, **StyleConfig().to_dict(), **BEFORE_THE_SETTING_EXISTED}
     old_settings = {**defaults, **without_retired(saved.get("settings", {}))}
     new_settings = {**defaults, **current.get("settings", {})}
     for key in sorted(set(old_settings) | set(new_settings)):
