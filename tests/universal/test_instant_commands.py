@@ -30,6 +30,7 @@ def work(tmp_path, monkeypatch):
     card = DecoderCard(width=4, photos=0, photos_fingerprint="", steps=0, seconds=0.0, device="cpu")
     decoder = save_decoder(Decoder(width=4), card, tmp_path / "tiny-decoder.pt")
     monkeypatch.setattr(paint, "bundled_decoder_path", lambda: decoder)
+    monkeypatch.setattr(paint, "bundled_onnx_paths", lambda: (tmp_path / "none.onnx", tmp_path / "none.onnx"))
     return tmp_path
 
 

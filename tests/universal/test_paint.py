@@ -12,6 +12,7 @@ from nst.universal.config import InstantConfig
 from nst.universal.network import Decoder
 from nst.universal.paint import AnyPainting
 from nst.universal.store import DecoderCard, load_decoder, save_decoder
+from nst.universal.torch_networks import TorchNetworks
 
 CARD = DecoderCard(width=4, photos=0, photos_fingerprint="", steps=0, seconds=0.0, device="cpu")
 
@@ -29,7 +30,7 @@ def painter(random_weights) -> AnyPainting:
     with torch.no_grad():
         last.weight.mul_(0.02)
         last.bias.fill_(0.5)
-    return AnyPainting(decoder, CARD, weights=random_weights)
+    return AnyPainting(TorchNetworks(decoder, CARD, weights=random_weights))
 
 
 def _picture(width: int, height: int, seed: int) -> Image.Image:

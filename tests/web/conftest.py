@@ -63,12 +63,13 @@ def with_decoder(decoder_file, random_weights, monkeypatch) -> list[str]:
     one takes seconds to load). Returns the devices the painter was loaded for, one per load."""
     from nst.universal import paint
     from nst.universal.store import load_decoder
+    from nst.universal.torch_networks import TorchNetworks
 
     loads: list[str] = []
 
     def load(device: str) -> paint.AnyPainting:
         loads.append(device)
-        return paint.AnyPainting(*load_decoder(decoder_file), device=device, weights=random_weights)
+        return paint.AnyPainting(TorchNetworks(*load_decoder(decoder_file), device=device, weights=random_weights))
 
     monkeypatch.setattr(paint, "bundled_decoder_path", lambda: decoder_file)
     monkeypatch.setattr(anypainting, "load_painter", load)

@@ -98,6 +98,7 @@ _WITH_BUNDLED = (
     "models, decoder = sys.argv.pop(1), sys.argv.pop(1); "
     "registry.bundled_dir = (lambda: Path(models)) if models else registry.bundled_dir; "
     "universal.bundled_decoder_path = (lambda: Path(decoder)) if decoder else universal.bundled_decoder_path; "
+    "universal.bundled_onnx_paths = (lambda: (Path(decoder + '.onnx'),) * 2) if decoder else universal.bundled_onnx_paths; "
     "from nst.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 

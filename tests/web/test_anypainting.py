@@ -135,6 +135,7 @@ def test_a_server_without_a_usable_decoder_says_so(client, tmp_path, monkeypatch
     photo, painting = upload(client), upload(client, seed=1)
     decoder = tmp_path / "secret" / "decoder.pt"
     monkeypatch.setattr(paint, "bundled_decoder_path", lambda: decoder)
+    monkeypatch.setattr(paint, "bundled_onnx_paths", lambda: (decoder.with_suffix(".onnx"),) * 2)
     assert client.get("/api/info").json()["anypainting"] is False
     absent = paint_any(client, photo["id"], painting["id"])
     assert absent.status_code == 503

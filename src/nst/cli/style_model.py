@@ -55,11 +55,8 @@ def paint(args: argparse.Namespace) -> int:
     from nst.models.loader import load_style_model
 
     jobs = _paint_jobs(Path(args.content), Path(args.output), args.overwrite)
-    device = "cpu" if args.device in ("auto", "cpu") else resolve_device(args.device)
-    if args.device == "auto":
-        device = _auto_device_for_models()
     started = time.perf_counter()
-    model = load_style_model(args.model, device=device)
+    model = load_style_model(args.model, device=_device_for_networks(args.device))
 
     def paint_one(photo: Any) -> tuple[Any, dict[str, Any]]:
         picture = model.paint(photo, args.size, args.strength, args.preserve_color,
@@ -96,7 +93,7 @@ def paint_instantly(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from nst.universal.paint import AnyPainting
 
-    painter = AnyPainting.load(args.decoder, device=resolve_device(args.device))
+    painter = AnyPainting.load(args.decoder, device=_device_for_networks(args.device))
 
     def paint_one(photo: Any) -> tuple[Any, dict[str, Any]]:
         picture = painter.paint(photo, paintings, config)
@@ -164,12 +161,13 @@ def _paint_all(args: argparse.Namespace, jobs: list[tuple[Path, Path]],
     return EXIT_OK
 
 
-def _auto_device_for_models() -> str:
-    # A CUDA GPU only pays off when torch is importable anyway; never import torch to find out
-    # on a machine whose torch is the CPU build (the instant path must stay torch-free).
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) == "" or not Path("/proc/driver/nvidia").exists():
+def _device_for_networks(name: str) -> str:
+    """The device of a style model or the any-painting networks: 'auto' is the CPU unless an
+    NVIDIA driver is there, found without importing torch (the CPU path runs on onnxruntime)."""
+    if name == "cpu" or (name == "auto" and (os.environ.get("CUDA_VISIBLE_DEVICES", None) == ""
+                                             or not Path("/proc/driver/nvidia").exists())):
         return "cpu"
-    return resolve_device("auto")
+    return resolve_device(name)
 
 
 def _paint_jobs(source: Path, output: Path, overwrite: bool) -> list[tuple[Path, Path]]:

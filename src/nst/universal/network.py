@@ -17,14 +17,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nst.universal.networks import FEATURE_CHANNELS
 from nst.vgg.features import FEATURE_RMS
 
 #: The encoder layer whose features the decoder inverts, and the layers its training compares.
 ENCODER_LAYER = "relu4_1"
 LOSS_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
-FEATURE_CHANNELS = 512
-#: How much smaller the relu4_1 map is than the picture (three poolings).
-STRIDE = 8
 # ITU-R BT.601 luma, as nst.picture's.
 _LUMA = (0.299, 0.587, 0.114)
 

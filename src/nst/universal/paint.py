@@ -1,9 +1,10 @@
 """Painting a photo in the style of any painting with the decoder: encode, transform, decode.
 
 The photo's relu4_1 features take the painting's mean and covariance (WCT) and the decoder turns
-them back into a picture. The painting's statistics are a mean vector and a 512 x 512 matrix,
-taken once per painting and size and kept on the painter, so a folder of photos or a video pays
-for them once. Photos above `TILE_ABOVE_PIXELS` are encoded and decoded in overlapping tiles,
+them back into a picture. NumPy only: the networks come from `nst.universal.networks`
+(onnxruntime) or `nst.universal.torch_networks` (torch); this module never imports torch.
+The painting's statistics are a mean vector and a 512 x 512 matrix, taken once per painting and
+size and kept on the painter, so a folder of photos or a video pays for them once. Photos above `TILE_ABOVE_PIXELS` are encoded and decoded in overlapping tiles,
 with the photo's own statistics gathered over all tiles first, so the tiles join without seams
 and memory stays flat in the photo's size.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -20,40 +22,40 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from PIL import Image
 
+from nst.errors import InputError
 from nst.image import ImageSource, load_pil, resize_longest
 from nst.picture import BORDER, as_pil, check_options, finish, prepare
+from nst.universal.card import DecoderCard
 from nst.universal.config import TRANSFORMS, InstantConfig
-from nst.universal.network import ENCODER_LAYER, STRIDE, Decoder, detail_bands
-from nst.universal.store import DecoderCard, load_decoder
+from nst.universal.networks import FEATURE_CHANNELS, STRIDE, Networks, OnnxNetworks, bundled_folder
 from nst.universal.transforms import moments, sqrt_and_inverse_sqrt, wct_from_moments
-from nst.vgg.features import VGG19Features
-from nst.vgg.weights import VGGWeights, load_weights
 
 #: Pictures with more pixels than this are painted in tiles (whole, the encoder's first layers
 #: would take about 1 GB per 2048 x 2048 px).
 TILE_ABOVE_PIXELS = 2048 * 2048
 #: px of context around each tile, for the encoder's and the decoder's receptive fields.
 TILE_MARGIN = 64
+#: Where the networks run: "auto" picks onnxruntime on a CPU when it is installed.
+BACKENDS = ("auto", "onnx", "torch")
 
 
 @dataclass(frozen=True)
 class Moments:
     """Mean (C, 1), covariance (C, C) and the covariance's square root of some features, in float64."""
 
-    mean: torch.Tensor
-    cov: torch.Tensor
-    cov_sqrt: torch.Tensor
+    mean: np.ndarray
+    cov: np.ndarray
+    cov_sqrt: np.ndarray
 
     @classmethod
-    def of(cls, mean: torch.Tensor, cov: torch.Tensor) -> Moments:
+    def of(cls, mean: np.ndarray, cov: np.ndarray) -> Moments:
         return cls(mean, cov, sqrt_and_inverse_sqrt(cov)[0])
 
     @property
-    def std(self) -> torch.Tensor:
-        return self.cov.diagonal().clamp(min=0).sqrt().unsqueeze(1)
+    def std(self) -> np.ndarray:
+        return np.sqrt(np.maximum(self.cov.diagonal(), 0))[:, None]
 
     @staticmethod
     def blend(parts: Sequence[Moments], weights: Sequence[float]) -> Moments:
@@ -81,34 +83,56 @@ class PaintingStatistics:
 
 
 def bundled_decoder_path() -> Path:
-    return Path(__file__).resolve().parent / "bundled" / "decoder.pt"
+    return bundled_folder() / "decoder.pt"
+
+
+def bundled_onnx_paths() -> tuple[Path, Path]:
+    """The bundled encoder and decoder as ONNX files (``bench/train_decoder.py --export``)."""
+    return bundled_folder() / "encoder.onnx", bundled_folder() / "decoder.onnx"
 
 
 class AnyPainting:
     """Paints any painting's style onto photos in seconds, with no training per painting.
 
-    ``AnyPainting.load()`` opens the decoder that ships with nst; ``paint(photo, painting)`` returns
-    the picture. Keep one painter for many photos: the paintings' statistics are kept on it.
+    ``AnyPainting.load()`` opens the networks that ship with nst (on onnxruntime on a CPU, without
+    torch); ``paint(photo, painting)`` returns the picture. Keep one painter for many photos: the
+    paintings' statistics are kept on it. Everything but the two networks runs here in NumPy.
     """
 
-    def __init__(self, decoder: Decoder, card: DecoderCard, device: str | torch.device = "cpu",
-                 weights: VGGWeights | None = None, kept_paintings: int = 8) -> None:
-        self.device = torch.device(device)
-        self.decoder = decoder.to(self.device, memory_format=torch.channels_last).eval()
-        self.card = card
-        # The decoder was trained on this network's features: other weights are for tests.
-        self.encoder = VGG19Features(weights or load_weights("vgg19-caffe"), (ENCODER_LAYER,), pooling="max").to(
-            self.device, memory_format=torch.channels_last)
+    def __init__(self, networks: Networks, kept_paintings: int = 8) -> None:
+        self.networks = networks
         # The statistics of the last few paintings (4 MB each): a folder or a video reuses them, a
         # long-running server sees any number of paintings.
         self._statistics: OrderedDict[tuple[str, int], PaintingStatistics] = OrderedDict()
         self.kept_paintings = kept_paintings
 
+    @property
+    def card(self) -> DecoderCard:
+        return self.networks.card
+
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> AnyPainting:
-        """The bundled decoder, or a decoder file from ``bench/train_decoder.py``."""
-        decoder, card = load_decoder(path if path is not None else bundled_decoder_path())
-        return cls(decoder, card, device)
+    def load(cls, path: str | os.PathLike | None = None, device: str = "cpu", backend: str = "auto") -> AnyPainting:
+        """The bundled networks, or a decoder file from ``bench/train_decoder.py`` (``.pt``, or the
+        ``decoder.onnx`` it exports). ``backend``: "onnx" (the CPU, without torch), "torch" (any
+        device), or "auto": onnxruntime on the CPU where it and the ONNX files are there, else torch."""
+        if backend not in BACKENDS:
+            raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        on_cpu = str(device) == "cpu"
+        if (path is not None and Path(path).suffix != ".onnx") or (path is None and backend == "torch"):
+            if backend == "onnx":
+                raise InputError(f"'{path}' is a torch file: export it (bench/train_decoder.py --export) "
+                                 "to run it on onnxruntime")
+            from nst.universal.torch_networks import TorchNetworks  # torch only here
+
+            return cls(TorchNetworks.load(path if path is not None else bundled_decoder_path(), device))
+        encoder, decoder = bundled_onnx_paths()
+        if path is not None:
+            decoder = Path(path)
+        if path is not None or backend == "onnx" or (on_cpu and _onnx_ready(encoder, decoder)):
+            if not on_cpu:
+                raise InputError(f"the ONNX networks run on the CPU only (device {device})")
+            return cls(OnnxNetworks(encoder, decoder))
+        return cls.load(None, device, "torch")
 
     # -- the painting --------------------------------------------------------------------------
     def painting_statistics(self, painting: ImageSource, longest: int) -> PaintingStatistics:
@@ -117,11 +141,10 @@ class AnyPainting:
         key = (hashlib.sha256(pil.tobytes()).hexdigest()[:16] + str(pil.size), int(longest))
         if key not in self._statistics:
             small = resize_longest(pil.convert("RGB"), max(32, int(longest)))
-            array = np.asarray(small, dtype=np.float32).transpose(2, 0, 1)[None] / 255.0
-            pixels = torch.from_numpy(np.ascontiguousarray(array))
-            features = self._encode(pixels)[0].flatten(1)
+            pixels = np.ascontiguousarray(np.asarray(small, dtype=np.float32).transpose(2, 0, 1)[None] / 255.0)
+            features = self.networks.encode(_padded_to_stride(pixels))[0].reshape(FEATURE_CHANNELS, -1)
             self._statistics[key] = PaintingStatistics(Moments.of(*moments(features)),
-                                                       Moments.of(*moments(pixels[0].flatten(1))))
+                                                       Moments.of(*moments(pixels[0].reshape(3, -1))))
             while len(self._statistics) > self.kept_paintings:
                 self._statistics.popitem(last=False)
         self._statistics.move_to_end(key)
@@ -161,83 +184,63 @@ class AnyPainting:
     def paint_array(self, photo: np.ndarray, stats: PaintingStatistics, config: InstantConfig,
                     callback: Callable[[int, int], Any] | None = None) -> np.ndarray:
         """(1, 3, H, W) float32 in [0, 1] -> the painted (1, 3, H, W), unclamped."""
-        tensor = torch.from_numpy(photo)
-        h, w = tensor.shape[-2:]
-        framed = _framed(tensor)
-        with torch.inference_mode():
-            if h * w <= TILE_ABOVE_PIXELS and not config.tile_size:
-                features = self._encode(framed)
-                moved = self._transform(features[0].flatten(1), None, stats, config).view_as(features)
-                out = self._decode(moved, framed, config)
-                if callback is not None:
-                    callback(1, 1)
-            else:
-                out = self._paint_tiled(framed, stats, config, callback)
-        return out[..., BORDER : BORDER + h, BORDER : BORDER + w].float().cpu().numpy()
-
-    def _decode(self, features: torch.Tensor, photo: torch.Tensor, config: InstantConfig) -> torch.Tensor:
-        bands = detail_bands(photo.to(self.device, torch.float32)) if config.detail else None
-        return self.decoder(features.contiguous(memory_format=torch.channels_last), bands, config.detail)
-
-    def _encode(self, image: torch.Tensor) -> torch.Tensor:
-        image = image.to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode():
-            return self.encoder(image)[ENCODER_LAYER]
-
-    @staticmethod
-    def _transform(content: torch.Tensor, photo_moments: tuple[torch.Tensor, torch.Tensor] | None,
-                   stats: PaintingStatistics, config: InstantConfig) -> torch.Tensor:
-        if config.transform == "adain":
-            moved = _adain_to(content, photo_moments, stats)
+        h, w = photo.shape[-2:]
+        framed = _framed(photo)
+        if h * w <= TILE_ABOVE_PIXELS and not config.tile_size:
+            features = self.networks.encode(framed)
+            moved = _transformed(features[0].reshape(FEATURE_CHANNELS, -1), None, stats, config)
+            out = self.networks.decode(moved.reshape(features.shape), framed, config.detail)
+            if callback is not None:
+                callback(1, 1)
         else:
-            moved = wct_from_moments(content, stats.features.mean, stats.features.cov_sqrt, photo_moments)
-        return config.strength * moved + (1 - config.strength) * content
+            out = self._paint_tiled(framed, stats, config, callback)
+        return np.ascontiguousarray(out[..., BORDER : BORDER + h, BORDER : BORDER + w], dtype=np.float32)
 
-    def _paint_tiled(self, framed: torch.Tensor, stats: PaintingStatistics, config: InstantConfig,
-                     callback: Callable[[int, int], Any] | None) -> torch.Tensor:
+    def _paint_tiled(self, framed: np.ndarray, stats: PaintingStatistics, config: InstantConfig,
+                     callback: Callable[[int, int], Any] | None) -> np.ndarray:
         tile = max(256, (config.tile_size or 1024) // STRIDE * STRIDE)
         h, w = framed.shape[-2:]
         boxes = [(top, left) for top in range(0, h, tile) for left in range(0, w, tile)]
         total = 2 * len(boxes)
         # First pass: the photo's feature moments over the whole picture (sums over tiles).
-        count, total_sum, total_outer = 0, None, None
+        count = 0
+        total_sum = np.zeros((FEATURE_CHANNELS, 1))
+        total_outer = np.zeros((FEATURE_CHANNELS, FEATURE_CHANNELS))
         for done, (top, left) in enumerate(boxes, start=1):
-            core = self._tile_features(framed, top, left, tile)
-            flat = core.flatten(1).double()
+            flat = self._tile_features(framed, top, left, tile).reshape(FEATURE_CHANNELS, -1).astype(np.float64)
             count += flat.shape[1]
-            total_sum = flat.sum(1, keepdim=True) if total_sum is None else total_sum + flat.sum(1, keepdim=True)
-            outer = flat @ flat.T
-            total_outer = outer if total_outer is None else total_outer + outer
+            total_sum += flat.sum(1, keepdims=True)
+            total_outer += flat @ flat.T
             if callback is not None:
                 callback(done, total)
-        mean = total_sum / count  # type: ignore[operator]
-        cov = total_outer / count - mean @ mean.T  # type: ignore[operator]
-        cov = cov + 1e-5 * cov.diagonal().mean() * torch.eye(cov.shape[0], dtype=cov.dtype)
+        mean = total_sum / count
+        cov = total_outer / count - mean @ mean.T
+        cov = cov + 1e-5 * cov.diagonal().mean() * np.eye(FEATURE_CHANNELS)
         photo_moments = (mean, cov)
         # Second pass: encode each tile again (keeping the first pass's features would make memory
         # grow with the photo), transform with the whole photo's moments, decode.
-        out = torch.empty(1, 3, h, w)
+        out = np.empty((1, 3, h, w), dtype=np.float32)
         m = TILE_MARGIN
         for done, (top, left) in enumerate(boxes, start=len(boxes) + 1):
             y0, x0 = max(0, top - m), max(0, left - m)
             y1, x1 = min(h, top + tile + m), min(w, left + tile + m)
             piece = _padded_to_stride(framed[..., y0:y1, x0:x1])
-            features = self._encode(piece)
-            moved = self._transform(features[0].flatten(1), photo_moments, stats, config).view_as(features)
-            painted = self._decode(moved, piece, config)
+            features = self.networks.encode(piece)
+            moved = _transformed(features[0].reshape(FEATURE_CHANNELS, -1), photo_moments, stats, config)
+            painted = self.networks.decode(moved.reshape(features.shape), piece, config.detail)
             bottom, right = min(h, top + tile), min(w, left + tile)
-            out[..., top:bottom, left:right] = painted[..., top - y0 : bottom - y0, left - x0 : right - x0].cpu()
+            out[..., top:bottom, left:right] = painted[..., top - y0 : bottom - y0, left - x0 : right - x0]
             if callback is not None:
                 callback(done, total)
         return out
 
-    def _tile_features(self, framed: torch.Tensor, top: int, left: int, tile: int) -> torch.Tensor:
+    def _tile_features(self, framed: np.ndarray, top: int, left: int, tile: int) -> np.ndarray:
         """The relu4_1 features of one tile's own area (its margin encoded, then cut away)."""
         h, w = framed.shape[-2:]
         m = TILE_MARGIN
         y0, x0 = max(0, top - m), max(0, left - m)
         y1, x1 = min(h, top + tile + m), min(w, left + tile + m)
-        features = self._encode(_padded_to_stride(framed[..., y0:y1, x0:x1]))[0]
+        features = self.networks.encode(_padded_to_stride(framed[..., y0:y1, x0:x1]))[0]
         bottom, right = min(h, top + tile), min(w, left + tile)
         s = STRIDE
         return features[:, (top - y0) // s : (bottom - y0 + s - 1) // s, (left - x0) // s : (right - x0 + s - 1) // s]
@@ -274,33 +277,43 @@ class OnePainting:
 
 def _with_palette(painted: np.ndarray, colours: Moments, strength: float) -> np.ndarray:
     """The picture's colours given the painting's mean and covariance (WCT on pixels), by ``strength``."""
-    flat = torch.from_numpy(np.clip(painted, 0, 1)[0].reshape(3, -1)).double()
-    moved = wct_from_moments(flat, colours.mean, colours.cov_sqrt).numpy()
-    return (strength * moved + (1 - strength) * flat.numpy()).reshape(painted.shape).astype(np.float32)
+    flat = np.clip(painted, 0, 1)[0].reshape(3, -1).astype(np.float64)
+    moved = wct_from_moments(flat, colours.mean, colours.cov_sqrt)
+    return (strength * moved + (1 - strength) * flat).reshape(painted.shape).astype(np.float32)
 
 
-def _adain_to(content: torch.Tensor, photo_moments: tuple[torch.Tensor, torch.Tensor] | None,
-              stats: PaintingStatistics) -> torch.Tensor:
-    target = stats.features
-    if photo_moments is None:
-        mean, std = content.mean(1, keepdim=True), content.std(1, keepdim=True)
+def _transformed(content: np.ndarray, photo_moments: tuple[np.ndarray, np.ndarray] | None,
+                 stats: PaintingStatistics, config: InstantConfig) -> np.ndarray:
+    """(C, N) features of the photo given the painting's statistics, blended with them by strength."""
+    if config.transform == "adain":
+        target = stats.features
+        if photo_moments is None:
+            mean, std = content.mean(1, keepdims=True), content.std(1, ddof=1, keepdims=True)
+        else:
+            mean, std = photo_moments[0], np.sqrt(photo_moments[1].diagonal())[:, None]
+        moved = (content - mean) / (std + 1e-5) * target.std + target.mean
     else:
-        mean, std = photo_moments[0].to(content.dtype), photo_moments[1].diagonal().sqrt().unsqueeze(1).to(content.dtype)
-    return (content - mean) / (std + 1e-5) * target.std.to(content.dtype) + target.mean.to(content.dtype)
+        moved = wct_from_moments(content, stats.features.mean, stats.features.cov_sqrt, photo_moments)
+    return (config.strength * moved + (1 - config.strength) * content).astype(np.float32)
 
 
-def _framed(photo: torch.Tensor) -> torch.Tensor:
-    """The photo with `BORDER` px mirrored around it, padded (mirrored) to a multiple of the stride."""
-    framed = torch.nn.functional.pad(photo, (BORDER, BORDER, BORDER, BORDER), mode="reflect")
-    return _padded_to_stride(framed)
+def _framed(photo: np.ndarray) -> np.ndarray:
+    """The photo with `BORDER` px mirrored around it, padded (repeated) to a multiple of the stride."""
+    return _padded_to_stride(np.pad(photo, ((0, 0), (0, 0), (BORDER, BORDER), (BORDER, BORDER)), mode="reflect"))
 
 
-def _padded_to_stride(image: torch.Tensor) -> torch.Tensor:
+def _padded_to_stride(image: np.ndarray) -> np.ndarray:
     h, w = image.shape[-2:]
     pad_h, pad_w = -h % STRIDE, -w % STRIDE
     if pad_h or pad_w:
-        image = torch.nn.functional.pad(image, (0, pad_w, 0, pad_h), mode="replicate")
-    return image
+        image = np.pad(image, ((0, 0), (0, 0), (0, pad_h), (0, pad_w)), mode="edge")
+    return np.ascontiguousarray(image)
 
 
-__all__ = ["TRANSFORMS", "AnyPainting", "Moments", "OnePainting", "PaintingStatistics", "bundled_decoder_path"]
+def _onnx_ready(encoder: Path, decoder: Path) -> bool:
+    """Whether onnxruntime and the ONNX networks are there (checked without importing either)."""
+    return encoder.is_file() and decoder.is_file() and importlib.util.find_spec("onnxruntime") is not None
+
+
+__all__ = ["BACKENDS", "TRANSFORMS", "AnyPainting", "Moments", "OnePainting", "PaintingStatistics", "bundled_decoder_path",
+           "bundled_onnx_paths"]

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from nst.atomic import save_torch_atomically
 from nst.errors import InputError
+from nst.universal.card import DecoderCard
 from nst.universal.network import Decoder
 
 FORMAT = "nst-decoder"
 VERSION = 2  # 2: the decoder takes the photo's detail bands
-
-
-@dataclass(frozen=True)
-class DecoderCard:
-    """How a decoder was trained (shown by ``nst models``)."""
-
-    width: int
-    photos: int
-    photos_fingerprint: str
-    steps: int
-    seconds: float
-    device: str
-    photos_source: str = ""
-    config: dict[str, Any] = field(default_factory=dict)
-    nst_version: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DecoderCard:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def save_decoder(decoder: Decoder, card: DecoderCard, path: str | os.PathLike) -> Path:

@@ -120,7 +120,8 @@ class DecoderLoss:
                     c = deep[i].flatten(1)
                     s = donor_features[ENCODER_LAYER][j].flatten(1)
                     use_wct = bool(torch.rand((), generator=generator) < 0.5)
-                    moved = wct(c, s) if use_wct else adain(c, s)
+                    moved = (wct if use_wct else adain)(c.cpu().numpy(), s.cpu().numpy())  # NumPy transforms
+                    moved = torch.from_numpy(moved).to(c)
                     deep[i] = (strengths[i] * moved + (1 - strengths[i]) * c).view_as(deep[i])
                 for k in LOSS_LAYERS:
                     stats[k][chosen] = donor_features[k]

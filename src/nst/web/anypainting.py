@@ -5,7 +5,8 @@ painting (rougher than an optimisation). Like a style model's picture it is pain
 request, and it takes the same turn (`nst.web.instant.InstantPainter.turn`): one picture at a
 time on the server, a few waiting, more refused with `QueueFull` (429).
 
-The decoder is the one bundled with nst (`nst.universal.paint.bundled_decoder_path`, looked up
+The decoder is the one bundled with nst (`nst.universal.paint.bundled_decoder_path` and
+`bundled_onnx_paths`, looked up
 when asked, never a path from a client); a server without it says so in GET /api/info and answers
 503.
 """
@@ -37,7 +38,7 @@ def has_decoder() -> bool:
     """Whether the bundled decoder file is there (looked up each time: one added later counts)."""
     from nst.universal import paint
 
-    return paint.bundled_decoder_path().is_file()
+    return paint.bundled_decoder_path().is_file() or all(p.is_file() for p in paint.bundled_onnx_paths())
 
 
 def load_painter(device: str) -> AnyPainting:

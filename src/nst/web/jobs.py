@@ -324,11 +324,11 @@ class JobQueue:
         for number, style_id in enumerate(job.style_ids, start=1):
             named.append((self.store.image_path(style_id), f"painting {number}" if many else "the painting"))
         # init "instant" starts from the any-painting decoder's picture: its file is the server's.
-        from nst.universal.paint import bundled_decoder_path
+        from nst.universal.paint import bundled_decoder_path, bundled_onnx_paths
 
-        named.append((bundled_decoder_path(), "the any-painting decoder"))
+        named += [(path, "the any-painting decoder") for path in (bundled_decoder_path(), *bundled_onnx_paths())]
         for path, name in named:
-            for form in (f"decoder file '{path}'", f"image '{path}'", f"'{path}'", str(path)):
+            for form in (f"decoder file '{path}'", f"network file '{path}'", f"image '{path}'", f"'{path}'", str(path)):
                 message = message.replace(form, name)
         for folder in {str(self.store.data_dir.resolve()), str(self.store.data_dir)}:
             message = message.replace(folder, "the server's data folder")
