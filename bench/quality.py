@@ -26,6 +26,7 @@ columns) are drawn from what is finished.
     python bench/quality.py --configs default paper                       # the whole 3x7 panel at 256 px
     python bench/quality.py --pairs 'tubingen~picasso*' 'tubingen~starry*'
     python bench/quality.py --extra-photos 8 --configs default             # + 8 BSDS500 photos
+    python bench/quality.py --heldout --pairs '*~picasso*' --configs default   # photos no setting was chosen on
     python bench/quality.py --configs default --set tv_weight=0 subject_weight=1
     python bench/quality.py --configs default --ablate                     # each mechanism left out
     python bench/quality.py --report-only                                  # tables and sheets only
@@ -48,6 +49,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import previous_defaults, scoring_config  # noqa: E402
 from grain import dot_density, flat_band_energy, grid_pattern  # noqa: E402
+from heldout import DEFAULT_PHOTOS as HELDOUT_PHOTOS  # noqa: E402
+from heldout import TEST, photo_paths  # noqa: E402
 from measures import Box, structure, style_distance, texture_distance  # noqa: E402
 
 import nst  # noqa: E402
@@ -142,10 +145,13 @@ def with_settings(config: nst.StyleConfig, settings: list[str]) -> nst.StyleConf
     return settings_from_args(args, nst.StyleConfig, config)
 
 
-def pairs(extra_photos: int) -> dict[str, tuple[Path, Path]]:
+def pairs(extra_photos: int, heldout: bool = False) -> dict[str, tuple[Path, Path]]:
     """{"photo~painting": (photo, painting)} for the shared images, plus ``extra_photos`` BSDS500
-    photos (the first ones by name, so the panel is the same on every run)."""
+    photos (the first ones by name, so the panel is the same on every run); with ``heldout``, the
+    28 held-out BSDS500 test photos of bench/heldout.py instead, which no choice of settings used."""
     photos = [IMAGES / name for name in CONTENTS]
+    if heldout:
+        photos = photo_paths(HELDOUT_PHOTOS, list(TEST))
     if extra_photos and PHOTOS.is_dir():
         photos += sorted(PHOTOS.glob("*.jpg"))[:extra_photos]
     return {f"{p.stem}~{s.split('.')[0]}": (p, IMAGES / s) for p in photos for s in PAINTINGS}
@@ -366,6 +372,8 @@ def main() -> int:
                         help="also run the defaults without each of their mechanisms in turn (ABLATIONS)")
     parser.add_argument("--pairs", nargs="+", help="glob patterns on 'photo~painting' names")
     parser.add_argument("--extra-photos", type=int, default=0, help="add this many BSDS500 photos")
+    parser.add_argument("--heldout", action="store_true",
+                        help="the 28 held-out BSDS500 test photos (bench/heldout.py) instead of the panel's photos")
     parser.add_argument("--out", default="runs/quality")
     parser.add_argument("--report-only", action="store_true", help="no new runs: tables and sheets")
     parser.add_argument("--force", action="store_true", help="paint again the pairs that are finished")
@@ -380,7 +388,7 @@ def main() -> int:
         print(f"skipped: {IMAGES} is absent")
         return 0
     chosen = configurations(args.configs, args.settings, args.ablate)
-    panel = pairs(args.extra_photos)
+    panel = pairs(args.extra_photos, args.heldout)
     pair_names = selected(list(panel), args.pairs)
     root = Path(args.out) / str(args.size)
     if args.remeasure:
