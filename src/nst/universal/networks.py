@@ -59,6 +59,9 @@ class OnnxNetworks:
         if threads:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        # onnxruntime's arena keeps the largest activations for reuse: 4.2 GB instead of 1.9 GB at
+        # 2048 x 1536 px, for 14% of the time there and none at 512 px.
+        options.enable_cpu_mem_arena = False
         self.encoder = _session(ort, Path(encoder_path), options)
         self.decoder = _session(ort, Path(decoder_path), options)
         meta = self.decoder.get_modelmeta().custom_metadata_map
