@@ -75,8 +75,7 @@ def test_the_bundled_onnx_networks_are_the_bundled_decoder():
     torch_networks = TorchNetworks.load(bundled_decoder_path())
     assert onnx_networks.card.to_dict() == json.loads(json.dumps(torch_networks.card.to_dict()))
     assert parity(torch_networks, onnx_networks) <= PARITY_TOLERANCE
-    assert isinstance(AnyPainting.load().networks, OnnxNetworks)
-    assert isinstance(AnyPainting.load(backend="torch").networks, TorchNetworks)
+    assert isinstance(AnyPainting.load().networks, OnnxNetworks)  # what a CPU paints with
 
 
 @pytest.mark.system
