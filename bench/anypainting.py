@@ -170,15 +170,23 @@ def sharp(args: argparse.Namespace, painter: AnyPainting) -> None:
 
 def refine(args: argparse.Namespace, painter: AnyPainting) -> None:
     """The optimisation at 512 px from the photo (the default) and from the --instant picture: the
-    time the second takes to reach the first's final objective (the same settings, the same loss)."""
+    time the second takes to reach the first's best objective at the final size (the same settings,
+    the same loss, both read from the progress reports: the result's own loss is of the final
+    picture, evaluated once more after the last step, and no report shows it)."""
     import nst
 
     photo, painting = IMAGES / "tubingen.jpg", IMAGES / "starry_night.jpg"
     config = nst.StyleConfig(size=args.size)
+    final_losses: list[float] = []
+
+    def record(progress: nst.Progress) -> None:
+        if progress.scale == progress.scales:
+            final_losses.append(progress.losses.total)
+
     started = time.perf_counter()
-    default = nst.transfer_style(photo, painting, config)
+    nst.transfer_style(photo, painting, config, callback=record)
     default_seconds = time.perf_counter() - started
-    target = default.losses.total
+    target = min(final_losses)
     reached: list[float] = []
     started = time.perf_counter()
 
@@ -190,8 +198,8 @@ def refine(args: argparse.Namespace, painter: AnyPainting) -> None:
 
     instant = nst.transfer_style(photo, painting, config.with_changes(init="instant"), callback=stop_at_target)
     seconds = reached[0] if reached else time.perf_counter() - started
-    print(f"\nThe optimisation at {args.size} px, tubingen x The Starry Night: from the photo {default_seconds:.1f} s to "
-          f"its final objective {target:.5g}; from the --instant picture "
+    print(f"\nThe optimisation at {args.size} px, tubingen x The Starry Night: from the photo {default_seconds:.1f} s, "
+          f"best objective {target:.5g}; from the --instant picture "
           + (f"{seconds:.1f} s to reach it ({seconds / default_seconds:.2f} of the time)" if reached else
              f"did not reach it ({instant.losses.total:.5g} after {seconds:.1f} s)"))
 
