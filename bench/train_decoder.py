@@ -42,6 +42,8 @@ def main() -> int:
     parser.add_argument("--iterations", help="steps of each stage, overriding the config's (e.g. 2000,150)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--fresh", action="store_true", help="start afresh even if a checkpoint exists")
+    parser.add_argument("--init", type=Path, metavar="DECODER",
+                        help="continue from this decoder's weights (e.g. the bundled one) instead of random ones")
     parser.add_argument("--export", type=Path, metavar="DECODER",
                         help="only write this decoder file's ONNX networks beside it (checked against torch)")
     args = parser.parse_args()
@@ -71,7 +73,7 @@ def main() -> int:
 
     started = time.time()
     result = train_decoder(args.photos, output, config, device=args.device, resume=resume, callback=show,
-                           photos_source=args.photos_source)
+                           photos_source=args.photos_source, init=args.init)
     bar.close()
     report = {"card": result.card.to_dict(), "history": result.history, "wall_seconds": time.time() - started,
               "skipped_photos": result.skipped_photos}

@@ -41,3 +41,18 @@ def test_a_stopped_training_resumes_to_the_same_decoder(photos, tmp_path):
     parts, _ = load_decoder(tmp_path / "parts.pt")
     for a, b in zip(whole.state_dict().values(), parts.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_a_training_continues_from_a_decoder_and_its_card_says_so(photos, tmp_path):
+    first = train_decoder(photos, tmp_path / "first.pt", TINY)
+    # With no step size the weights stay the file's: the start really is that decoder.
+    still = dataclasses.replace(TINY, lr=0.0, iterations=(1,))
+    train_decoder(photos, tmp_path / "next.pt", still, init=tmp_path / "first.pt")
+    start, _ = load_decoder(tmp_path / "first.pt")
+    after, card = load_decoder(tmp_path / "next.pt")
+    for a, b in zip(start.state_dict().values(), after.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert card.continued_from["steps"] == first.steps == 4
+    with pytest.raises(InputError, match="width 4, the training 8"):
+        train_decoder(photos, tmp_path / "wide.pt", dataclasses.replace(TINY, width=8), init=tmp_path / "first.pt")
+

@@ -20,6 +20,8 @@ class DecoderCard:
     photos_source: str = ""
     config: dict[str, Any] = field(default_factory=dict)
     nst_version: str = ""
+    # The card of the decoder this training continued from ({} when it started from random weights).
+    continued_from: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -38,7 +38,7 @@ from nst.training import (
 )
 from nst.universal.config import DecoderTrainConfig
 from nst.universal.network import ENCODER_LAYER, LOSS_LAYERS, Decoder, detail_bands
-from nst.universal.store import DecoderCard, save_decoder
+from nst.universal.store import DecoderCard, load_decoder, save_decoder
 from nst.universal.transforms import adain, wct
 from nst.vgg.features import FEATURE_RMS, VGG19Features
 from nst.vgg.weights import load_weights
@@ -157,8 +157,10 @@ def train_decoder(
     resume: bool = False,
     callback: Callable[[DecoderProgress], bool | None] | None = None,
     photos_source: str = "",
+    init: str | os.PathLike | None = None,
 ) -> DecoderTrainResult:
-    """Train the any-painting decoder on the photos in ``photos`` and save it to ``output``.
+    """Train the any-painting decoder on the photos in ``photos`` and save it to ``output``;
+    ``init``: a decoder file to continue from (a longer training) instead of random weights.
 
     The checkpoint ``OUTPUT.ckpt`` receives the training state periodically and when the
     callback stops the run (returns True); ``resume=True`` continues from it.
@@ -174,9 +176,15 @@ def train_decoder(
     if len(photos.images) < config.min_photos:
         raise InputError(f"only {len(photos.images)} usable photos in the photos folder "
                          f"(need at least {config.min_photos}; {len(photos.skipped)} files skipped)")
-    identity = {"config": config.to_dict(), "photos": photos.fingerprint}
+    identity = {"config": config.to_dict(), "photos": photos.fingerprint, "init": str(init or "")}
     torch.manual_seed(config.seed)
-    decoder = Decoder(config.width).to(device, memory_format=torch.channels_last)
+    decoder = Decoder(config.width)
+    if init is not None:
+        start, _ = load_decoder(init)
+        if start.width != config.width:
+            raise InputError(f"decoder '{init}' has width {start.width}, the training {config.width}")
+        decoder.load_state_dict(start.state_dict())
+    decoder = decoder.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(decoder.parameters(), lr=config.lr)
     rng = random.Random(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
@@ -253,9 +261,14 @@ def train_decoder(
     decoder.eval()
     card = DecoderCard(width=config.width, photos=len(photos.images), photos_fingerprint=photos.fingerprint,
                        photos_source=photos_source, steps=step, seconds=round(elapsed, 1), device=device.type,
-                       config=config.to_dict(), nst_version=__version__)
+                       config=config.to_dict(), nst_version=__version__, continued_from=_card_of(init))
     if not stopped:
         save_decoder(decoder, card, output)
         with contextlib.suppress(FileNotFoundError):
             ckpt_path.unlink()
     return DecoderTrainResult(decoder, card, history, step, elapsed, stopped, list(photos.skipped))
+
+
+def _card_of(init: str | os.PathLike | None) -> dict[str, Any]:
+    """The card of the decoder a training continued from (its steps and time add to this one's)."""
+    return {} if init is None else load_decoder(init)[1].to_dict()
