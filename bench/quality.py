@@ -149,9 +149,7 @@ def pairs(extra_photos: int, heldout: bool = False) -> dict[str, tuple[Path, Pat
     """{"photo~painting": (photo, painting)} for the shared images, plus ``extra_photos`` BSDS500
     photos (the first ones by name, so the panel is the same on every run); with ``heldout``, the
     28 held-out BSDS500 test photos of bench/heldout.py instead, which no choice of settings used."""
-    photos = [IMAGES / name for name in CONTENTS]
-    if heldout:
-        photos = photo_paths(HELDOUT_PHOTOS, list(TEST))
+    photos = photo_paths(HELDOUT_PHOTOS, list(TEST)) if heldout else [IMAGES / name for name in CONTENTS]
     if extra_photos and PHOTOS.is_dir():
         photos += sorted(PHOTOS.glob("*.jpg"))[:extra_photos]
     return {f"{p.stem}~{s.split('.')[0]}": (p, IMAGES / s) for p in photos for s in PAINTINGS}

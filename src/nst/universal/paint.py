@@ -4,9 +4,10 @@ The photo's relu4_1 features take the painting's mean and covariance (WCT) and t
 them back into a picture. NumPy only: the networks come from `nst.universal.networks`
 (onnxruntime) or `nst.universal.torch_networks` (torch); this module never imports torch.
 The painting's statistics are a mean vector and a 512 x 512 matrix, taken once per painting and
-size and kept on the painter, so a folder of photos or a video pays for them once. Photos above `TILE_ABOVE_PIXELS` are encoded and decoded in overlapping tiles,
-with the photo's own statistics gathered over all tiles first, so the tiles join without seams
-and memory stays flat in the photo's size.
+size and kept on the painter, so a folder of photos or a video pays for them once. Photos above
+`TILE_ABOVE_PIXELS` are encoded and decoded in overlapping tiles, with the photo's own
+statistics gathered over all tiles first, so the tiles join without seams and memory stays flat
+in the photo's size.
 """
 
 from __future__ import annotations
@@ -118,21 +119,21 @@ class AnyPainting:
         if backend not in BACKENDS:
             raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         on_cpu = str(device) == "cpu"
-        if (path is not None and Path(path).suffix != ".onnx") or (path is None and backend == "torch"):
-            if backend == "onnx":
+        encoder, decoder = bundled_onnx_paths()
+        if path is None:
+            use_onnx = backend == "onnx" or (backend == "auto" and on_cpu and _onnx_ready(encoder, decoder))
+        else:  # the file says which: an exported decoder.onnx, or a torch decoder.pt
+            decoder, use_onnx = Path(path), Path(path).suffix == ".onnx"
+            if backend == "onnx" and not use_onnx:
                 raise InputError(f"'{path}' is a torch file: export it (bench/train_decoder.py --export) "
                                  "to run it on onnxruntime")
-            from nst.universal.torch_networks import TorchNetworks  # torch only here
-
-            return cls(TorchNetworks.load(path if path is not None else bundled_decoder_path(), device))
-        encoder, decoder = bundled_onnx_paths()
-        if path is not None:
-            decoder = Path(path)
-        if path is not None or backend == "onnx" or (on_cpu and _onnx_ready(encoder, decoder)):
+        if use_onnx:
             if not on_cpu:
                 raise InputError(f"the ONNX networks run on the CPU only (device {device})")
             return cls(OnnxNetworks(encoder, decoder))
-        return cls.load(None, device, "torch")
+        from nst.universal.torch_networks import TorchNetworks  # torch only here
+
+        return cls(TorchNetworks.load(path if path is not None else bundled_decoder_path(), device))
 
     # -- the painting --------------------------------------------------------------------------
     def painting_statistics(self, painting: ImageSource, longest: int) -> PaintingStatistics:

@@ -179,11 +179,13 @@ def train_decoder(
     identity = {"config": config.to_dict(), "photos": photos.fingerprint, "init": str(init or "")}
     torch.manual_seed(config.seed)
     decoder = Decoder(config.width)
+    continued_from: dict[str, Any] = {}
     if init is not None:
-        start, _ = load_decoder(init)
+        start, start_card = load_decoder(init)
         if start.width != config.width:
             raise InputError(f"decoder '{init}' has width {start.width}, the training {config.width}")
         decoder.load_state_dict(start.state_dict())
+        continued_from = start_card.to_dict()  # its steps and time add to this training's
     decoder = decoder.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(decoder.parameters(), lr=config.lr)
     rng = random.Random(config.seed)
@@ -261,14 +263,9 @@ def train_decoder(
     decoder.eval()
     card = DecoderCard(width=config.width, photos=len(photos.images), photos_fingerprint=photos.fingerprint,
                        photos_source=photos_source, steps=step, seconds=round(elapsed, 1), device=device.type,
-                       config=config.to_dict(), nst_version=__version__, continued_from=_card_of(init))
+                       config=config.to_dict(), nst_version=__version__, continued_from=continued_from)
     if not stopped:
         save_decoder(decoder, card, output)
         with contextlib.suppress(FileNotFoundError):
             ckpt_path.unlink()
     return DecoderTrainResult(decoder, card, history, step, elapsed, stopped, list(photos.skipped))
-
-
-def _card_of(init: str | os.PathLike | None) -> dict[str, Any]:
-    """The card of the decoder a training continued from (its steps and time add to this one's)."""
-    return {} if init is None else load_decoder(init)[1].to_dict()

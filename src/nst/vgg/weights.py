@@ -138,12 +138,17 @@ def read_quantised_tables(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]
     state = _read_state_file(path)
     tables = {}
     for layer in CONV_LAYERS:
-        block, conv = re.fullmatch(r"conv(\d)_(\d)", layer).groups()  # type: ignore[union-attr]
-        key = f"block{block}_conv{conv}"
+        key = _quantised_key(layer)
         if f"{key}_W_q" in state:
             indices, table = state[f"{key}_W_q"], state[f"{key}_W_table"]
             tables[layer] = (indices.numpy().astype(np.uint8), table.float().numpy())
     return tables
+
+
+def _quantised_key(layer: str) -> str:
+    """conv3_2 -> block3_conv2, the prefix of a layer's entries in the quantised file."""
+    block, conv = re.fullmatch(r"conv(\d)_(\d)", layer).groups()  # type: ignore[union-attr]
+    return f"block{block}_conv{conv}"
 
 
 def _load_quantised(path: Path, *, name: str) -> VGGWeights:
@@ -153,8 +158,7 @@ def _load_quantised(path: Path, *, name: str) -> VGGWeights:
 def _load_quantised_state(state: dict[str, torch.Tensor], *, name: str, origin: Path) -> VGGWeights:
     convs = {}
     for layer in CONV_LAYERS:
-        block, conv = re.fullmatch(r"conv(\d)_(\d)", layer).groups()  # type: ignore[union-attr]
-        key = f"block{block}_conv{conv}"
+        key = _quantised_key(layer)
         try:
             indices, table, bias = state[f"{key}_W_q"], state[f"{key}_W_table"], state[f"{key}_b"]
         except KeyError as missing:

@@ -6,9 +6,8 @@ request, and it takes the same turn (`nst.web.instant.InstantPainter.turn`): one
 time on the server, a few waiting, more refused with `QueueFull` (429).
 
 The decoder is the one bundled with nst (`nst.universal.paint.bundled_decoder_path` and
-`bundled_onnx_paths`, looked up
-when asked, never a path from a client); a server without it says so in GET /api/info and answers
-503.
+`bundled_onnx_paths`, looked up when asked, never a path from a client); a server without it says
+so in GET /api/info and answers 503.
 """
 
 from __future__ import annotations
