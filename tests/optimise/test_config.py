@@ -85,6 +85,7 @@ def test_config_dict_round_trip():
 def test_the_paper_preset_is_the_paper_whatever_the_defaults():
     paper = nst.StyleConfig.preset("paper")
     assert paper.scale_plan(256) == [(256, 1000)]  # one scale, up to 1000 L-BFGS iterations
+    assert paper.init == "noise"  # the paper descends from white noise
     assert (paper.content_weight, paper.style_weight, paper.tv_weight) == (1.0, 1e4, 0.0)
     assert paper.laplacian_weight == 0.0  # the paper's objective has no Laplacian term
     assert paper.salient_quantile == 1.0  # every position of the painting counts in its Grams
