@@ -4,7 +4,7 @@
   the paper's (alpha 1, beta 1e4, unit layer weights, average pooling) with nst's total variation
   0.01, as bench/compare.py has scored since its first run, so figures from before and after a
   change of defaults stay comparable.
-* `previous_defaults`: nst's defaults before issue 12 (pyramid from about 90 px, 150/80/40
+* `previous_defaults`: nst 0.1.0's defaults (pyramid from about 90 px, 150/80/40
   iterations, unit layer weights, the painting shrunk with each level, average pooling), the
   "default" column of the quality panel and `nst:previous` in bench/compare.py.
 """

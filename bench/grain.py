@@ -97,8 +97,8 @@ def grid_pattern(
 def flat_band_energy(picture: Image.Image, photo: Image.Image, flat_share: float = 0.3) -> float:
     """RMS (grey levels, all three channels) of a band-pass (Gaussian sigma 1 px minus sigma 4 px)
     in the photo's flattest ``flat_share`` of pixels: dots and fine texture where the photo is
-    flat. Phase-free, so it sees the dots issue 12 calls the grid, which are not locked to the
-    pixel grid (docs/quality.md, "The grid"); it counts brush texture there too."""
+    flat. Phase-free, so it sees the regular dots on flat areas ("the grid"), which are not locked
+    to the pixel grid; it counts brush texture there too."""
     flat = _flat_mask(picture, photo, flat_share)
     rgb = np.asarray(picture.convert("RGB"), dtype=np.float64)
     bands = [(_blur(rgb[..., c], 1.0) - _blur(rgb[..., c], 4.0))[flat] for c in range(3)]
@@ -117,8 +117,8 @@ def dot_density(
     picture: Image.Image, photo: Image.Image, flat_share: float = 0.3, threshold: float = 8.0,
     elongation: float = 3.0,
 ) -> float:
-    """Isolated dots per 1000 pixels of the photo's flattest ``flat_share``: the dots issue 12
-    calls the grid, counted one by one.
+    """Isolated dots per 1000 pixels of the photo's flattest ``flat_share``: the regular dots
+    on flat areas ("the grid"), counted one by one.
 
     A dot is a local maximum (3 x 3) of the absolute band-pass (Gaussian sigma 1 px minus sigma
     2 px) of the luminance, stronger than ``threshold`` grey levels, and round: the band's
