@@ -15,7 +15,7 @@ from nst.errors import InputError
 from nst.universal.export import PARITY_TOLERANCE, export_networks, parity
 from nst.universal.network import Decoder
 from nst.universal.networks import OnnxNetworks
-from nst.universal.paint import AnyPainting, bundled_decoder_path, bundled_onnx_paths
+from nst.universal.paint import AnyPainting, bundled_onnx_paths
 from nst.universal.store import DecoderCard, save_decoder
 from nst.universal.torch_networks import TorchNetworks
 
@@ -72,7 +72,8 @@ def test_load_chooses_the_runtime_and_refuses_what_cannot_run(exported):
 def test_the_bundled_onnx_networks_are_the_bundled_decoder():
     # A retrained decoder.pt shipped without its export would paint differently on a CPU.
     onnx_networks = OnnxNetworks(*bundled_onnx_paths())
-    torch_networks = TorchNetworks.load(bundled_decoder_path())
+    torch_networks = AnyPainting.load(backend="torch").networks  # the bundled decoder.pt, on torch
+    assert isinstance(torch_networks, TorchNetworks)
     assert onnx_networks.card.to_dict() == json.loads(json.dumps(torch_networks.card.to_dict()))
     assert parity(torch_networks, onnx_networks) <= PARITY_TOLERANCE
     assert isinstance(AnyPainting.load().networks, OnnxNetworks)  # what a CPU paints with
