@@ -29,6 +29,7 @@ columns) are drawn from what is finished.
     python bench/quality.py --heldout --pairs '*~picasso*' --configs default   # photos no setting was chosen on
     python bench/quality.py --configs default --set tv_weight=0 subject_weight=1
     python bench/quality.py --configs default --ablate                     # each mechanism left out
+    python bench/quality.py --configs --ablate tv pyramid                  # only these two left out
     python bench/quality.py --report-only                                  # tables and sheets only
     python bench/quality.py --remeasure                                    # add newer measures to old cells
 """
@@ -111,15 +112,19 @@ ABLATIONS: dict[str, dict[str, object]] = {
 }
 
 
-def configurations(names: list[str], settings: list[str], ablate: bool) -> dict[str, Callable[[int], nst.StyleConfig]]:
+def configurations(
+    names: list[str], settings: list[str], ablate: list[str] | None
+) -> dict[str, Callable[[int], nst.StyleConfig]]:
     """The configurations to run: the named ones, "default+KEY=VALUE,..." for --set, and
-    "no-MECHANISM" for each of `ABLATIONS` with --ablate."""
+    "no-MECHANISM" for each mechanism in ``ablate`` (all of `ABLATIONS` when it is empty; none
+    when it is None)."""
     chosen = {name: CONFIGS[name] for name in names}
     if settings:
         changed = with_settings(nst.StyleConfig(), settings)
         chosen["default+" + ",".join(settings)] = lambda size: changed
-    if ablate:
-        for mechanism, changes in ABLATIONS.items():
+    if ablate is not None:
+        for mechanism in ablate or ABLATIONS:
+            changes = ABLATIONS[mechanism]
             chosen[f"no-{mechanism}"] = lambda size, changes=changes: nst.StyleConfig(**changes)
     return chosen
 
@@ -366,8 +371,9 @@ def main() -> int:
                         help="named configurations to run (default: default paper)")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="settings",
                         help="also run the defaults with these settings (e.g. tv_weight=0 subject_weight=1)")
-    parser.add_argument("--ablate", action="store_true",
-                        help="also run the defaults without each of their mechanisms in turn (ABLATIONS)")
+    parser.add_argument("--ablate", nargs="*", choices=list(ABLATIONS), metavar="MECHANISM",
+                        help="also run the defaults without each of these mechanisms in turn (default: "
+                             "all of " + ", ".join(ABLATIONS) + ")")
     parser.add_argument("--pairs", nargs="+", help="glob patterns on 'photo~painting' names")
     parser.add_argument("--extra-photos", type=int, default=0, help="add this many BSDS500 photos")
     parser.add_argument("--heldout", action="store_true",
