@@ -4,7 +4,7 @@ The losses are nst's own (calibrated VGG-19 features, the paper's content and Gr
 a little total variation): the layers and the total-variation weight come from `StyleConfig`, so
 a model and an optimisation aim at the same kind of picture; layer weights and pooling are the
 paper's (see their comment). What differs from Johnson et al.
-(2016) and why is in each field's comment and in README "Instant style".
+(2016) and why is in each field's comment and in docs/instant.md.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ class TrainConfig:
     style_layers: tuple[str, ...] = _STYLE.style_layers
     # Unit layer weights and average pooling, the paper's, as the shipped models were trained
     # (their fine-tunings set their own weights). Not StyleConfig's: its layer weights serve a
-    # coarse-to-fine optimisation (conv5_1 off at the coarse levels, issue 12), which a network
-    # trained at one scale does not have; its "blur" pooling has not been tried for training.
+    # coarse-to-fine optimisation (conv5_1 off at the coarse levels), which a network trained at
+    # one scale does not have.
     style_layer_weights: tuple[float, ...] | None = setting(
         None,
         "a weight per style layer, conv1_1 to conv5_1: more on the first paints more brush texture "
