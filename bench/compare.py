@@ -16,9 +16,9 @@ Contestants:
 
 Time to target for the reference and for nst runs whose final level optimises the scoring
 objective (nst:previous, and 0.1.0's nst:draft) comes from their per-iteration losses at the
-final size; today's defaults optimise another objective (docs/method.md), so like pastiche's only their saved picture is scored, and
-"t to target" is their whole time if it scores at or below the target. Pastiche's trajectory is
-not visible from outside, so only its end point is scored.
+final size; today's defaults optimise another objective (docs/method.md), so like pastiche's only
+their saved picture is scored, and "t to target" is their whole time if it scores at or below the
+target. Pastiche's trajectory is not visible from outside, so only its end point is scored.
 """
 
 from __future__ import annotations

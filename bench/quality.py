@@ -29,7 +29,7 @@ columns) are drawn from what is finished.
     python bench/quality.py --heldout --pairs '*~picasso*' --configs default   # photos no setting was chosen on
     python bench/quality.py --configs default --set tv_weight=0 subject_weight=1
     python bench/quality.py --configs default --ablate                     # each mechanism left out
-    python bench/quality.py --configs --ablate tv pyramid                  # only these two left out
+    python bench/quality.py --configs default --ablate tv pyramid          # only these two left out
     python bench/quality.py --report-only                                  # tables and sheets only
     python bench/quality.py --remeasure                                    # add newer measures to old cells
 """
