@@ -5,6 +5,7 @@
     python bench/train_bundled.py --fine-tune --iterations 0,300 --style-weight 5e4 great-wave
                                                   # continue the bundled model with other settings
     python bench/train_bundled.py --fine-tune --iterations 0,300 --subject-weight 10 --laplacian-weight 0.02 udnie
+    python bench/train_bundled.py --fine-tune --iterations 0,150 --style-loss relative   # how the four were last made
 
 Each model trains on the photos in ../shared/photos (BSDS500 train + val, 300 photos) with the
 defaults of nst.TrainConfig; the paintings are the public-domain ones of ../shared/images. The
@@ -51,6 +52,7 @@ def main() -> int:
     parser.add_argument("--style-layer-weights", help="a weight per style layer, overriding TrainConfig's (e.g. 3,3,2,1,1)")
     parser.add_argument("--subject-weight", type=float, help="overriding TrainConfig's (the optimisation's default: 10)")
     parser.add_argument("--laplacian-weight", type=float, help="overriding TrainConfig's (the optimisation's default: 0.02)")
+    parser.add_argument("--style-loss", choices=("paper", "relative"), help="overriding TrainConfig's")
     parser.add_argument("--fine-tune", action="store_true",
                         help="start from the model bundled now under the same name (its card is kept as the lineage)")
     args = parser.parse_args()
@@ -67,7 +69,7 @@ def main() -> int:
         config = config.with_changes(iterations=tuple(int(n) for n in args.iterations.split(",")))
     if args.style_weight:
         config = config.with_changes(style_weight=args.style_weight)
-    for field in ("subject_weight", "laplacian_weight"):
+    for field in ("subject_weight", "laplacian_weight", "style_loss"):
         if getattr(args, field) is not None:
             config = config.with_changes(**{field: getattr(args, field)})
     if args.style_layer_weights:

@@ -27,6 +27,15 @@ def test_style_loss_uses_paper_normalisation():
     assert losses.style_loss(f, losses.gram_target(f, 2)).item() == 0
 
 
+def test_relative_style_loss_measures_the_gram_difference_against_the_targets_size():
+    f = torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])
+    own = losses.gram_matrix(f)
+    assert losses.relative_style_loss(f, own).item() == 0
+    # ||G - 2G||^2 / ||2G||^2 = 1/4, whatever the scale of the features
+    assert losses.relative_style_loss(f, 2 * own).item() == pytest.approx(0.25)
+    assert losses.relative_style_loss(10 * f, 200 * own).item() == pytest.approx(0.25)
+
+
 def test_gram_target_rescales_to_output_positions():
     torch.manual_seed(0)
     small = torch.rand(1, 4, 5, 5)

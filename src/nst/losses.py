@@ -58,6 +58,14 @@ def style_loss_from_gram(gram: torch.Tensor, target_gram: torch.Tensor, position
     return (gram - target_gram).pow(2).sum(dim=(-2, -1)).mean() / (2.0 * positions * c) ** 2
 
 
+def relative_style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
+    """||G - A||^2 / ||A||^2: the Gram difference relative to the target's own size, so that every
+    layer counts alike whatever the painting's scale at that layer (for training, where the
+    paper's E_l left conv5_1 most of the weight)."""
+    gram = gram_matrix(features)
+    return ((gram - target_gram).pow(2).sum(dim=(-2, -1)) / target_gram.pow(2).sum().clamp_min(1e-12)).mean()
+
+
 def style_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor:
     """The paper's per-layer style loss E_l for features against a target Gram of equal positions."""
     _, _, h, w = features.shape

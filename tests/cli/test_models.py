@@ -127,6 +127,7 @@ def test_nst_models_lists_each_bundled_model(capsys: pytest.CaptureFixture[str])
     for name in bundled_names():
         assert f"{name}\n  painting: " in text
     assert text.count("BSDS500") == len(bundled_names()) and "MB (ONNX + torch)" in text
+    assert text.count("(relative style loss)") == len(bundled_names())  # the last fine-tuning of each
     assert main(["models", "--json"]) == 0
     cards = json.loads(capsys.readouterr().out)
     assert [c["name"] for c in cards] == bundled_names()

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from nst.errors import InputError
+from nst.losses import gram_matrix
 from nst.models.store import load_model
-from nst.models.train import TrainResult, train_style_model
+from nst.models.train import RELATIVE_STYLE_SCALE, TrainResult, train_style_model
 from nst.training import load_photos
 from tests.models.helpers import TINY, make_photos, make_style, picture
 
@@ -114,3 +115,21 @@ def test_the_subject_weight_and_the_outline_term_change_what_training_minimises(
     result = train_style_model(style, photos, tmp_path / "m.pt",
                                TINY.with_changes(subject_weight=10.0, laplacian_weight=1.0, iterations=(2,)))
     assert all(np.isfinite(h["total"]) for h in result.history)
+
+
+def test_the_relative_style_loss_weighs_each_layer_against_the_paintings_own_gram(style: Path, photos: Path):
+    from nst.image import load_image
+    from nst.models.train import PerceptualLoss
+
+    painting = load_image(style, 64)
+    photo = torch.stack([load_image(p, 64)[0, :, :48, :48] for p in sorted(photos.glob("photo*.jpg"))[:2]])
+    single = TINY.with_changes(style_loss="relative", style_layer_weights=(1.0, 0.0))
+    loss = PerceptualLoss(single, painting, torch.device("cpu"))
+    with torch.no_grad():
+        f = loss.extractor(photo)["conv1_1"]
+        target = loss.style_grams["conv1_1"] * f.shape[-2] * f.shape[-1]
+        expected = ((gram_matrix(f) - target).pow(2).sum(dim=(-2, -1)) / target.pow(2).sum()).mean()
+        style = loss(photo, photo)[1]["style"]
+    assert float(style) == pytest.approx(TINY.style_weight * RELATIVE_STYLE_SCALE * float(expected), rel=1e-4)
+    with pytest.raises(InputError, match="style_loss"):
+        TINY.with_changes(style_loss="l1")

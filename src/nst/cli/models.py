@@ -45,7 +45,8 @@ def _training_line(card: Any) -> str:
                         if n)
     layers = cfg.get("style_layer_weights")
     per_layer = f" (per layer {_join(f'{w:g}' for w in layers)})" if layers else ""
-    return f"{stages}, batch {cfg.get('batch_size')}, style weight {cfg.get('style_weight'):g}{per_layer}"
+    relative = " (relative style loss)" if cfg.get("style_loss") == "relative" else ""
+    return f"{stages}, batch {cfg.get('batch_size')}, style weight {cfg.get('style_weight'):g}{per_layer}{relative}"
 
 
 def _join(values: Sequence[Any]) -> str:
