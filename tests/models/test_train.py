@@ -10,6 +10,7 @@ import torch
 
 from nst.errors import InputError
 from nst.losses import gram_matrix
+from nst.models.config import TrainConfig
 from nst.models.store import load_model
 from nst.models.train import RELATIVE_STYLE_SCALE, TrainResult, train_style_model
 from nst.training import load_photos
@@ -133,3 +134,5 @@ def test_the_relative_style_loss_weighs_each_layer_against_the_paintings_own_gra
     assert float(style) == pytest.approx(TINY.style_weight * RELATIVE_STYLE_SCALE * float(expected), rel=1e-4)
     with pytest.raises(InputError, match="style_loss"):
         TINY.with_changes(style_loss="l1")
+    # the default now; settings saved before the field existed were trained with the paper's loss
+    assert TrainConfig().style_loss == "relative" and TrainConfig.from_dict({}).style_loss == "paper"
