@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from nst.image import save_image
-from nst.models.config import TrainConfig
+from nst.models.config import STYLE_LOSSES, TrainConfig
 from nst.models.export import export_onnx
 from nst.models.store import load_model, save_model
 from nst.models.torch_model import StyleModel
@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--style-layer-weights", help="a weight per style layer, overriding TrainConfig's (e.g. 3,3,2,1,1)")
     parser.add_argument("--subject-weight", type=float, help="overriding TrainConfig's (the optimisation's default: 10)")
     parser.add_argument("--laplacian-weight", type=float, help="overriding TrainConfig's (the optimisation's default: 0.02)")
-    parser.add_argument("--style-loss", choices=("paper", "relative"), help="overriding TrainConfig's")
+    parser.add_argument("--style-loss", choices=STYLE_LOSSES, help="overriding TrainConfig's")
     parser.add_argument("--fine-tune", action="store_true",
                         help="start from the model bundled now under the same name (its card is kept as the lineage)")
     args = parser.parse_args()

@@ -1,10 +1,10 @@
 """Every default of training a style model, once (the CLI's `nst train` reads them from here).
 
 The losses are nst's own (calibrated VGG-19 features, the paper's content loss, a Gram style loss
-relative to the painting's at each layer, a little total variation): the layers and the total-variation weight come from `StyleConfig`, so
-a model and an optimisation aim at the same kind of picture; layer weights and pooling are the
-paper's (see their comment). What differs from Johnson et al.
-(2016) and why is in each field's comment and in docs/instant.md.
+relative to the painting's at each layer, a little total variation): the layers and the
+total-variation weight come from `StyleConfig`, so a model and an optimisation aim at the same
+kind of picture; layer weights and pooling are the paper's (see their comment). What differs from
+Johnson et al. (2016) and why is in each field's comment and in docs/instant.md.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from nst.optimise.config import StyleConfig, setting
 from nst.optimise.fixed import LAPLACIAN_SIZE, SUBJECT_LAYER
 
 _STYLE = StyleConfig()
+#: The style losses training can use (`TrainConfig.style_loss`), the default first.
+STYLE_LOSSES = ("relative", "paper")
+#: The precisions training can run in (`TrainConfig.precision`), the default first.
+PRECISIONS = ("bf16", "fp32")
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class TrainConfig:
     # kept more of the photo than "paper" (docs/instant.md).
     style_loss: str = setting(
         "relative", "the style loss: each layer's Gram difference relative to the painting's (every layer "
-        "alike), or the paper's", choices=("relative", "paper"),
+        "alike), or the paper's", choices=STYLE_LOSSES,
     )
     tv_weight: float = setting(_STYLE.tv_weight, "total-variation smoothing weight", metavar="W")
     # The optimisation's two ways of keeping the photo, for training: each crop's subject (its
@@ -94,7 +98,7 @@ class TrainConfig:
     # bfloat16 autocast for the VGG loss network and the model on CPUs that support it (about
     # 1.9x faster there); Gram matrices and losses stay in float32. "fp32" turns it off.
     precision: str = setting(
-        "bf16", "bf16 autocast where the CPU or GPU supports it, or fp32", choices=("bf16", "fp32")
+        "bf16", "bf16 autocast where the CPU or GPU supports it, or fp32", choices=PRECISIONS
     )
     # At least this many readable photos are needed (fewer would overfit a few pictures).
     min_photos: int = 8
@@ -115,9 +119,9 @@ class TrainConfig:
                 raise InputError(f"{name} must be at least 1")
         if self.lr <= 0:
             raise InputError("lr must be positive")
-        if self.precision not in ("bf16", "fp32"):
+        if self.precision not in PRECISIONS:
             raise InputError(f"precision must be 'bf16' or 'fp32', got {self.precision!r}")
-        if self.style_loss not in ("relative", "paper"):
+        if self.style_loss not in STYLE_LOSSES:
             raise InputError(f"style_loss must be 'relative' or 'paper', got {self.style_loss!r}")
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
             raise InputError("style_layer_weights needs one weight per style layer")
