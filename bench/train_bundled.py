@@ -53,6 +53,7 @@ def main() -> int:
     parser.add_argument("--subject-weight", type=float, help="overriding TrainConfig's (the optimisation's default: 10)")
     parser.add_argument("--laplacian-weight", type=float, help="overriding TrainConfig's (the optimisation's default: 0.02)")
     parser.add_argument("--style-loss", choices=STYLE_LOSSES, help="overriding TrainConfig's")
+    parser.add_argument("--tv-weight", type=float, help="overriding TrainConfig's")
     parser.add_argument("--fine-tune", action="store_true",
                         help="start from the model bundled now under the same name (its card is kept as the lineage)")
     args = parser.parse_args()
@@ -69,7 +70,7 @@ def main() -> int:
         config = config.with_changes(iterations=tuple(int(n) for n in args.iterations.split(",")))
     if args.style_weight:
         config = config.with_changes(style_weight=args.style_weight)
-    for field in ("subject_weight", "laplacian_weight", "style_loss"):
+    for field in ("subject_weight", "laplacian_weight", "style_loss", "tv_weight"):
         if getattr(args, field) is not None:
             config = config.with_changes(**{field: getattr(args, field)})
     if args.style_layer_weights:
