@@ -120,9 +120,9 @@ class TrainConfig:
         if self.lr <= 0:
             raise InputError("lr must be positive")
         if self.precision not in PRECISIONS:
-            raise InputError(f"precision must be 'bf16' or 'fp32', got {self.precision!r}")
+            raise InputError(f"precision must be {_either(PRECISIONS)}, got {self.precision!r}")
         if self.style_loss not in STYLE_LOSSES:
-            raise InputError(f"style_loss must be 'relative' or 'paper', got {self.style_loss!r}")
+            raise InputError(f"style_loss must be {_either(STYLE_LOSSES)}, got {self.style_loss!r}")
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
             raise InputError("style_layer_weights needs one weight per style layer")
 
@@ -143,3 +143,8 @@ class TrainConfig:
         values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
         values.setdefault("style_loss", "paper")  # settings saved before it existed were trained so
         return cls(**values)
+
+
+def _either(choices: tuple[str, ...]) -> str:
+    """'a' or 'b' (or 'c'), for errors that name the allowed values."""
+    return " or ".join(repr(choice) for choice in choices)
